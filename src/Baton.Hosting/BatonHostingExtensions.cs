@@ -1,0 +1,78 @@
+using Baton.Hosting.Draining;
+using Baton.Hosting.Handoff;
+using Baton.Hosting.Health;
+using Baton.Hosting.Lifecycle;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Baton.Hosting;
+
+/// <summary>Wires Baton's lifecycle into any ASP.NET Core app.</summary>
+public static class BatonHostingExtensions
+{
+    /// <summary>
+    /// Registers the phase machine, the signal lifetime, the drain, the listener table and the
+    /// transport decorator that closes listeners Kestrel stopped accepting on.
+    /// </summary>
+    public static IServiceCollection AddBatonLifecycle(this IServiceCollection services, Action<LifecycleOptions> configure)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<LifecycleOptions>().Configure(configure).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LifecycleOptions>, LifecycleOptionsValidator>();
+        services.AddSingleton<LifecycleState>();
+        services.AddSingleton<ILifecycle>(sp => sp.GetRequiredService<LifecycleState>());
+        services.AddSingleton<ShutdownCoordinator>();
+        services.AddSingleton<ILifecycleController>(sp => sp.GetRequiredService<ShutdownCoordinator>());
+        services.AddSingleton<ConnectionTracker>();
+        services.AddSingleton<ShutdownOutcome>();
+        services.AddSingleton<ProcessIdentity>();
+        services.TryAddSingleton<ListenerTable>();
+        services.AddSingleton<IHostLifetime, BatonHostLifetime>();
+        services.AddHostedService<DrainCoordinator>();
+
+        // The host's own stop timeout is only a backstop: the drain deadline acts first.
+        services.AddOptions<HostOptions>().Configure<IOptions<LifecycleOptions>>((host, lifecycle) =>
+            host.ShutdownTimeout = lifecycle.Value.DrainTimeout + lifecycle.Value.FastStopTimeout + TimeSpan.FromSeconds(10));
+
+        // Registered after Kestrel's own socket transport, so Kestrel picks this one.
+        services.AddSingleton<IConnectionListenerFactory>(sp => new OwnedListenerFactory(
+            new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
+            sp.GetRequiredService<ListenerTable>()));
+        return services;
+    }
+
+    /// <summary>Counts requests for the drain and answers Baton's health and control endpoints. Put it first.</summary>
+    public static IApplicationBuilder UseBatonLifecycle(this IApplicationBuilder app)
+    {
+        app.UseMiddleware<RequestTrackingMiddleware>();
+        app.UseMiddleware<BatonEndpointsMiddleware>();
+        return app;
+    }
+
+    /// <summary>Tracks every connection this listener accepts (add it before <c>UseHttps</c>).</summary>
+    public static ListenOptions UseBatonTracking(this ListenOptions listenOptions, ListenerInfo listener)
+    {
+        var tracker = listenOptions.ApplicationServices.GetRequiredService<ConnectionTracker>();
+        listenOptions.Use(next => async connection =>
+        {
+            var tracked = tracker.ConnectionOpened(connection, listener);
+            connection.Features.Set(tracked);
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                tracker.ConnectionClosed(tracked);
+            }
+        });
+        return listenOptions;
+    }
+}

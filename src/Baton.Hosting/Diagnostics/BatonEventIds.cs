@@ -1,0 +1,107 @@
+namespace Baton.Hosting.Diagnostics;
+
+/// <summary>
+/// The one registry of Baton's log event ids. Each folder owns a range; tests wait on these ids.
+/// A duplicate id is a compile error (the constants are used as <c>case</c> labels in
+/// <see cref="BatonEventIds.NameOf"/>).
+/// </summary>
+/// <remarks>
+/// Ranges: 1000–1099 lifecycle, 1100–1199 draining, 1200–1299 handoff and upgrade,
+/// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable).
+/// </remarks>
+public static class BatonEventIds
+{
+    // Lifecycle 1000–1099
+    public const int PhaseChanged = 1000;
+    public const int SignalReceived = 1001;
+    public const int ReadinessWithdrawn = 1002;
+    public const int GracePeriodStarted = 1003;
+    public const int GracePeriodEnded = 1004;
+    public const int FastStopRequested = 1005;
+    public const int ShutdownComplete = 1006;
+    public const int SignalIgnored = 1007;
+    public const int Started = 1008;
+    public const int UpgradeDisabled = 1009;
+
+    // Draining 1100–1199
+    public const int DrainStarted = 1100;
+    public const int DrainProgress = 1101;
+    public const int DrainCompleted = 1102;
+    public const int NotAllRequestsDrained = 1103;
+    public const int LongLivedClosing = 1104;
+    public const int ListenerClosed = 1105;
+    public const int UpstreamPoolsDrained = 1106;
+    public const int DrainStepFailed = 1107;
+
+    // Handoff and upgrade 1200–1299
+    public const int ListenerBound = 1200;
+    public const int ListenerAdopted = 1201;
+    public const int UpgradeRequested = 1202;
+    public const int ListenersHandedOff = 1203;
+    public const int UpgradeReady = 1204;
+    public const int UpgradeRolledBack = 1205;
+    public const int UpgradeRefused = 1206;
+    public const int UpgradeSocketListening = 1207;
+    public const int UpgradeSocketRejected = 1208;
+    public const int ListenerDropped = 1209;
+    public const int SystemdNotified = 1210;
+    public const int PidFileWritten = 1211;
+    public const int UpgradeProgress = 1212;
+
+    // Health and control 1300–1399
+    public const int MarkedUnhealthy = 1300;
+    public const int PreStopRequested = 1301;
+    public const int AdminListening = 1302;
+
+    // Configuration and proxy 1400–1499
+    public const int ConfigReloaded = 1400;
+    public const int ConfigReloadRejected = 1401;
+    public const int ListenerChangeNeedsUpgrade = 1402;
+    public const int ProxyListening = 1403;
+    public const int ConfigError = 1404;
+
+    /// <summary>The event name of an id, for tests and tools that read JSON logs.</summary>
+    public static string NameOf(int id) => id switch
+    {
+        PhaseChanged => nameof(PhaseChanged),
+        SignalReceived => nameof(SignalReceived),
+        ReadinessWithdrawn => nameof(ReadinessWithdrawn),
+        GracePeriodStarted => nameof(GracePeriodStarted),
+        GracePeriodEnded => nameof(GracePeriodEnded),
+        FastStopRequested => nameof(FastStopRequested),
+        ShutdownComplete => nameof(ShutdownComplete),
+        SignalIgnored => nameof(SignalIgnored),
+        Started => nameof(Started),
+        UpgradeDisabled => nameof(UpgradeDisabled),
+        DrainStarted => nameof(DrainStarted),
+        DrainProgress => nameof(DrainProgress),
+        DrainCompleted => nameof(DrainCompleted),
+        NotAllRequestsDrained => nameof(NotAllRequestsDrained),
+        LongLivedClosing => nameof(LongLivedClosing),
+        ListenerClosed => nameof(ListenerClosed),
+        UpstreamPoolsDrained => nameof(UpstreamPoolsDrained),
+        DrainStepFailed => nameof(DrainStepFailed),
+        ListenerBound => nameof(ListenerBound),
+        ListenerAdopted => nameof(ListenerAdopted),
+        UpgradeRequested => nameof(UpgradeRequested),
+        ListenersHandedOff => nameof(ListenersHandedOff),
+        UpgradeReady => nameof(UpgradeReady),
+        UpgradeRolledBack => nameof(UpgradeRolledBack),
+        UpgradeRefused => nameof(UpgradeRefused),
+        UpgradeSocketListening => nameof(UpgradeSocketListening),
+        UpgradeSocketRejected => nameof(UpgradeSocketRejected),
+        ListenerDropped => nameof(ListenerDropped),
+        SystemdNotified => nameof(SystemdNotified),
+        PidFileWritten => nameof(PidFileWritten),
+        UpgradeProgress => nameof(UpgradeProgress),
+        MarkedUnhealthy => nameof(MarkedUnhealthy),
+        PreStopRequested => nameof(PreStopRequested),
+        AdminListening => nameof(AdminListening),
+        ConfigReloaded => nameof(ConfigReloaded),
+        ConfigReloadRejected => nameof(ConfigReloadRejected),
+        ListenerChangeNeedsUpgrade => nameof(ListenerChangeNeedsUpgrade),
+        ProxyListening => nameof(ProxyListening),
+        ConfigError => nameof(ConfigError),
+        _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Connections;
+
+namespace Baton.Hosting.Draining;
+
+/// <summary>
+/// One accepted connection, as the drain sees it: which listener it came from, how many requests
+/// are active on it and since when, and its long-lived streams. Set as a connection feature by
+/// the connection middleware, so requests find it without a lookup.
+/// </summary>
+public sealed class TrackedConnection
+{
+    private int _activeRequests;
+    private long _busySince;
+    private List<ILongLivedStream>? _longLived;
+
+    internal TrackedConnection(long id, ConnectionContext context, ListenerInfo listener)
+    {
+        Id = id;
+        Context = context;
+        Listener = listener;
+    }
+
+    /// <summary>A process-unique id.</summary>
+    public long Id { get; }
+
+    /// <summary>The listener that accepted this connection.</summary>
+    public ListenerInfo Listener { get; }
+
+    internal ConnectionContext Context { get; }
+
+    /// <summary>Requests currently running on this connection (HTTP/2 may have several).</summary>
+    public int ActiveRequests => Volatile.Read(ref _activeRequests);
+
+    /// <summary>True once a request on this connection arrived over HTTP/2.</summary>
+    public bool IsHttp2 { get; internal set; }
+
+    /// <summary>The <see cref="TimeProvider"/> timestamp at which the connection last went from idle to busy.</summary>
+    internal long BusySince => Volatile.Read(ref _busySince);
+
+    internal void RequestStarted(long timestamp)
+    {
+        if (Interlocked.Increment(ref _activeRequests) == 1)
+        {
+            Volatile.Write(ref _busySince, timestamp);
+        }
+    }
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _activeRequests);
+
+    internal void AddLongLived(ILongLivedStream stream)
+    {
+        lock (this)
+        {
+            (_longLived ??= new()).Add(stream);
+        }
+    }
+
+    internal void RemoveLongLived(ILongLivedStream stream)
+    {
+        lock (this)
+        {
+            _longLived?.Remove(stream);
+        }
+    }
+
+    internal ILongLivedStream[] LongLivedSnapshot()
+    {
+        lock (this)
+        {
+            return _longLived is { Count: > 0 } list ? list.ToArray() : [];
+        }
+    }
+}
+
+/// <summary>What Baton knows of a listener that accepted a connection.</summary>
+/// <param name="Name">The listener's key (its config name, else its address).</param>
+/// <param name="IsAdmin">True for the admin listener: health and control endpoints only, never proxied.</param>
+/// <param name="ServesHealth">True when <c>/livez</c>, <c>/readyz</c> and <c>/health</c> are answered here.</param>
+public sealed record ListenerInfo(string Name, bool IsAdmin, bool ServesHealth);
+
+/// <summary>A long-lived stream (an upgraded connection such as a WebSocket) that the drain closes at its deadline.</summary>
+public interface ILongLivedStream
+{
+    /// <summary>True for a WebSocket (it gets a close frame with 1001, going away).</summary>
+    bool IsWebSocket { get; }
+
+    /// <summary>Tells the peer this side is going away (a WebSocket close frame with code 1001) when it can do so cleanly.</summary>
+    /// <returns>True when a close frame was written.</returns>
+    Task<bool> SendGoingAwayAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Baton.Hosting.Draining;
+using Baton.Hosting.Handoff;
+using Baton.Hosting.Lifecycle;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Hosting.Health;
+
+/// <summary>
+/// Answers Baton's own endpoints before anything is proxied. On the admin listener (loopback or a
+/// Unix socket only): health, <c>POST /prestop</c>, <c>GET /status</c>, <c>POST /upgrade</c>,
+/// <c>POST /healthcheck/fail|ok</c>, and 404 for anything else. On a public listener configured
+/// with health endpoints: <c>/livez</c>, <c>/readyz</c>, <c>/health</c> only.
+/// </summary>
+internal sealed class BatonEndpointsMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly LifecycleState _lifecycle;
+
+    public BatonEndpointsMiddleware(RequestDelegate next, LifecycleState lifecycle)
+    {
+        _next = next;
+        _lifecycle = lifecycle;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var listener = context.Features.Get<TrackedConnection>()?.Listener;
+        if (listener is null || (!listener.IsAdmin && !listener.ServesHealth))
+        {
+            return _next(context);
+        }
+
+        var path = context.Request.Path.Value;
+        var get = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+        switch (path)
+        {
+            case "/livez" when get:
+                return Write(context, 200, HealthResponses.Alive);
+            case "/readyz" when get:
+                return _lifecycle.IsReadyNow()
+                    ? Write(context, 200, HealthResponses.Ready)
+                    : Write(context, 503, HealthResponses.NotReady);
+            case "/health" when get:
+                return _lifecycle.Phase.IsShuttingDown()
+                    ? Write(context, 503, HealthResponses.ShuttingDown)
+                    : Write(context, 200, HealthResponses.Healthy);
+        }
+
+        return listener.IsAdmin ? AdminAsync(context, path) : _next(context);
+    }
+
+    private async Task AdminAsync(HttpContext context, string? path)
+    {
+        var services = context.RequestServices;
+        var post = HttpMethods.IsPost(context.Request.Method);
+        switch (path)
+        {
+            case "/status" when HttpMethods.IsGet(context.Request.Method):
+                await WriteJson(context, 200, StatusReport.Create(services)).ConfigureAwait(false);
+                return;
+            case "/prestop" when post:
+                await services.GetRequiredService<ILifecycleController>().PreStopAsync(context.RequestAborted).ConfigureAwait(false);
+                await WriteJson(context, 200, new Dictionary<string, object> { ["status"] = "draining", ["pid"] = Environment.ProcessId }).ConfigureAwait(false);
+                return;
+            case "/healthcheck/fail" when post:
+                _lifecycle.SetUnhealthy(true);
+                await Write(context, 200, HealthResponses.NotReady).ConfigureAwait(false);
+                return;
+            case "/healthcheck/ok" when post:
+                _lifecycle.SetUnhealthy(false);
+                await Write(context, 200, HealthResponses.Ready).ConfigureAwait(false);
+                return;
+            case "/upgrade" when post:
+                await UpgradeAsync(context, services).ConfigureAwait(false);
+                return;
+            default:
+                context.Response.StatusCode = 404;
+                return;
+        }
+    }
+
+    private static async Task UpgradeAsync(HttpContext context, IServiceProvider services)
+    {
+        var handler = services.GetService<IUpgradeHandler>();
+        if (handler is null)
+        {
+            await WriteJson(context, 409, new UpgradeResult(false, "upgrade is not enabled (set Baton:Lifecycle:EnableZeroDowntime to true)")).ConfigureAwait(false);
+            return;
+        }
+
+        var result = await handler.UpgradeAsync("baton upgrade", context.RequestAborted).ConfigureAwait(false);
+        await WriteJson(context, result.Succeeded ? 200 : 409, result).ConfigureAwait(false);
+    }
+
+    private static Task Write(HttpContext context, int status, byte[] body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(body, 0, body.Length);
+    }
+
+    private static Task WriteJson<T>(HttpContext context, int status, T value)
+        => Write(context, status, JsonSerializer.SerializeToUtf8Bytes(value, StatusReport.JsonOptions));
+}
+
+/// <summary>What <c>GET /status</c> and <c>baton status</c> report.</summary>
+internal static class StatusReport
+{
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    public static Dictionary<string, object?> Create(IServiceProvider services)
+    {
+        var lifecycle = services.GetRequiredService<LifecycleState>();
+        var tracker = services.GetRequiredService<ConnectionTracker>();
+        var table = services.GetRequiredService<ListenerTable>();
+        var identity = services.GetRequiredService<ProcessIdentity>();
+        return new()
+        {
+            ["phase"] = lifecycle.Phase.ToString(),
+            ["ready"] = lifecycle.IsReadyNow(),
+            ["pid"] = Environment.ProcessId,
+            ["generation"] = identity.Generation,
+            ["inFlight"] = tracker.InFlight,
+            ["connections"] = tracker.OpenConnections,
+            ["longLived"] = tracker.LongLived,
+            ["served"] = tracker.Served,
+            ["listeners"] = table.Listeners.Select(l => new Dictionary<string, object>
+            {
+                ["key"] = l.Key,
+                ["address"] = l.EndPoint.ToString() ?? "",
+                ["fd"] = l.Fd,
+                ["origin"] = l.Origin.ToString(),
+                ["closed"] = l.IsClosed,
+            }).ToArray(),
+        };
+    }
+}

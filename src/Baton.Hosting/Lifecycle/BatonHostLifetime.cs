@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using Baton.Hosting.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Hosting.Lifecycle;
+
+/// <summary>
+/// Baton's <see cref="IHostLifetime"/>. The default <c>ConsoleLifetime</c> makes SIGQUIT a stop
+/// and lets SIGHUP and SIGUSR2 kill the process; here every signal is an intent:
+/// SIGTERM/SIGINT a graceful stop (the second one a fast stop), SIGQUIT an upgrade, SIGHUP a
+/// reload, SIGUSR2 is logged and ignored. Linux only.
+/// </summary>
+internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
+{
+    // SIGUSR2 has no PosixSignal member; PosixSignalRegistration takes raw Linux signal numbers.
+    private const PosixSignal SigUsr2 = (PosixSignal)12;
+
+    private readonly ILifecycleController _controller;
+    private readonly ILogger _logger;
+    private readonly List<PosixSignalRegistration> _registrations = new();
+
+    public BatonHostLifetime(ILifecycleController controller, ILogger<BatonHostLifetime> logger)
+    {
+        _controller = controller;
+        _logger = logger;
+    }
+
+    public Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        Register(PosixSignal.SIGTERM, "SIGTERM", LifecycleIntent.GracefulStop);
+        Register(PosixSignal.SIGINT, "SIGINT", LifecycleIntent.GracefulStop);
+        Register(PosixSignal.SIGQUIT, "SIGQUIT", LifecycleIntent.GracefulUpgrade);
+        Register(PosixSignal.SIGHUP, "SIGHUP", LifecycleIntent.Reload);
+        _registrations.Add(PosixSignalRegistration.Create(SigUsr2, ctx =>
+        {
+            ctx.Cancel = true;
+            Log.SignalIgnored(_logger, "SIGUSR2", "no action is bound to SIGUSR2");
+        }));
+        return Task.CompletedTask;
+    }
+
+    // Signals stay registered until the process ends: a second SIGTERM during the drain must
+    // still be seen (it forces a fast stop), not kill the process with 143.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        foreach (var r in _registrations)
+        {
+            r.Dispose();
+        }
+
+        _registrations.Clear();
+    }
+
+    private void Register(PosixSignal signal, string name, LifecycleIntent intent)
+    {
+        _registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
+        {
+            ctx.Cancel = true;
+            Log.SignalReceived(_logger, name, intent);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Controller.Request(s.Intent, s.Name, fromSignal: true),
+                (Controller: _controller, Intent: intent, Name: name), preferLocal: false);
+        }));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.SignalReceived, LogLevel.Information, "{Signal} received: {Intent}", EventName = nameof(BatonEventIds.SignalReceived))]
+        public static partial void SignalReceived(ILogger logger, string signal, LifecycleIntent intent);
+
+        [LoggerMessage(BatonEventIds.SignalIgnored, LogLevel.Information, "{Signal} ignored: {Why}", EventName = nameof(BatonEventIds.SignalIgnored))]
+        public static partial void SignalIgnored(ILogger logger, string signal, string why);
+    }
+}

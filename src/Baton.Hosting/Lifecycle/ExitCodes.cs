@@ -1,0 +1,33 @@
+namespace Baton.Hosting.Lifecycle;
+
+/// <summary>Baton's process exit codes. Only the composition root exits; library code reports outcomes.</summary>
+public static class ExitCodes
+{
+    /// <summary>Everything drained (or the command succeeded).</summary>
+    public const int Success = 0;
+
+    /// <summary>An unexpected error; the message says what.</summary>
+    public const int Error = 1;
+
+    /// <summary>A usage or configuration error: nothing was started.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The process stopped, but requests still running at the deadline had to be aborted.</summary>
+    public const int RequestsAborted = 3;
+
+    /// <summary><c>baton upgrade</c>: the upgrade failed and was rolled back; the old process still serves.</summary>
+    public const int UpgradeFailed = 4;
+}
+
+/// <summary>What the shutdown ended with; read by the composition root for the exit code.</summary>
+public sealed class ShutdownOutcome
+{
+    /// <summary>Requests aborted at the drain deadline or by a fast stop.</summary>
+    public int AbortedRequests { get; internal set; }
+
+    /// <summary>Long-lived streams closed at the deadline.</summary>
+    public int LongLivedClosed { get; internal set; }
+
+    /// <summary>The process exit code the outcome implies.</summary>
+    public int ExitCode => AbortedRequests > 0 ? ExitCodes.RequestsAborted : ExitCodes.Success;
+}

@@ -1,0 +1,335 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Baton.Hosting.Lifecycle;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+
+namespace Baton.Configuration;
+
+/// <summary>
+/// Reads and validates the <c>Baton</c> section (and the cross-references of <c>ReverseProxy</c>
+/// that YARP itself only reports after start). Every problem is one line naming the key, the
+/// value and what is allowed; nothing is bound until the whole file is valid.
+/// </summary>
+public static class ConfigValidator
+{
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle"];
+    private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "HealthEndpoints", "Backlog"];
+    private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
+    private static readonly string[] s_adminKeys = ["Address"];
+    private static readonly string[] s_lifecycleKeys =
+    [
+        "DrainTimeout", "ShutdownGracePeriod", "LongLivedCloseLead", "FastStopTimeout", "EnableZeroDowntime",
+        "SocketPath", "UpgradeCommand", "UpgradeTimeout", "MaxDrainingGenerations", "PidFile",
+        // The seed's file names, accepted as aliases.
+        "drain_timeout_ms", "shutdown_grace_period_ms", "enable_zero_downtime", "socket_path", "pid_file", "upgrade_timeout_ms",
+    ];
+
+    private static readonly string[] s_protocols = ["Http1", "Http2", "Http1AndHttp2"];
+
+    /// <summary>The default backlog: generous, since a reload must never overflow it (the kernel caps it at somaxconn).</summary>
+    public const int DefaultBacklog = 4096;
+
+    /// <summary>Validates <paramref name="config"/> and returns the typed settings.</summary>
+    /// <exception cref="ConfigException">One line per problem.</exception>
+    public static BatonSettings Validate(IConfiguration config, string baseDirectory)
+    {
+        var errors = new List<string>();
+        var baton = config.GetSection("Baton");
+        Unknown(errors, baton, s_batonKeys);
+
+        var listeners = new List<ListenerSettings>();
+        var listenersSection = baton.GetSection("Listeners");
+        foreach (var l in listenersSection.GetChildren())
+        {
+            if (ReadListener(errors, l, l.Key, baseDirectory, isAdmin: false) is { } settings)
+            {
+                listeners.Add(settings);
+            }
+        }
+
+        if (listeners.Count == 0 && errors.Count == 0)
+        {
+            errors.Add("Baton:Listeners: no listener is configured; add one, e.g. \"public\": { \"Address\": \"0.0.0.0:8080\" }");
+        }
+
+        ListenerSettings? admin = null;
+        var adminSection = baton.GetSection("Admin");
+        if (adminSection.Exists())
+        {
+            Unknown(errors, adminSection, s_adminKeys);
+            admin = ReadListener(errors, adminSection, ListenerSettings.AdminKey, baseDirectory, isAdmin: true);
+        }
+
+        var lifecycle = ReadLifecycle(errors, baton.GetSection("Lifecycle"));
+        foreach (var failure in new LifecycleOptionsValidator().Validate(null, lifecycle).Failures ?? [])
+        {
+            errors.Add(failure);
+        }
+
+        DuplicateAddresses(errors, admin is null ? listeners : [.. listeners, admin]);
+        ValidateProxy(errors, config.GetSection("ReverseProxy"));
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(string.Join(Environment.NewLine, errors));
+        }
+
+        return new BatonSettings(listeners, admin, lifecycle);
+    }
+
+    private static ListenerSettings? ReadListener(List<string> errors, IConfigurationSection section, string key, string baseDirectory, bool isAdmin)
+    {
+        var path = section.Path;
+        if (!isAdmin)
+        {
+            Unknown(errors, section, s_listenerKeys);
+            Unknown(errors, section.GetSection("Certificate"), s_certificateKeys);
+        }
+
+        var address = section["Address"];
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            errors.Add($"{path}:Address is missing; e.g. \"0.0.0.0:8080\", \"[::]:8080\" or \"unix:/run/baton.sock\"");
+            return null;
+        }
+
+        if (!TryParseEndPoint(address, out var endPoint, out var why))
+        {
+            errors.Add($"{path}:Address = '{address}': {why}");
+            return null;
+        }
+
+        if (isAdmin && endPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))
+        {
+            errors.Add($"{path}:Address = '{address}': the admin listener must be on loopback (127.0.0.1, [::1]) or a Unix socket, never public");
+            return null;
+        }
+
+        var protocols = HttpProtocols.Http1AndHttp2;
+        if (section["Protocols"] is { } p)
+        {
+            var match = s_protocols.FirstOrDefault(x => string.Equals(x, p, StringComparison.OrdinalIgnoreCase));
+            if (match is null)
+            {
+                errors.Add($"{path}:Protocols = '{p}': allowed {string.Join(", ", s_protocols)}");
+            }
+            else
+            {
+                protocols = Enum.Parse<HttpProtocols>(match);
+            }
+        }
+
+        string? cert = null, keyFile = null;
+        var certSection = section.GetSection("Certificate");
+        if (certSection.Exists())
+        {
+            cert = ExistingFile(errors, certSection, "Path", baseDirectory);
+            keyFile = ExistingFile(errors, certSection, "KeyPath", baseDirectory);
+        }
+
+        bool health = false;
+        if (section["HealthEndpoints"] is { } h && !bool.TryParse(h, out health))
+        {
+            errors.Add($"{path}:HealthEndpoints = '{h}': allowed true or false");
+        }
+
+        int backlog = DefaultBacklog;
+        if (section["Backlog"] is { } b && (!int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out backlog) || backlog is < 1 or > 65535))
+        {
+            errors.Add($"{path}:Backlog = '{b}': allowed 1 to 65535");
+        }
+
+        return new ListenerSettings(key, address, endPoint!, isAdmin ? HttpProtocols.Http1 : protocols, cert, keyFile, isAdmin || health, backlog);
+    }
+
+    /// <summary>Parses "host:port", "[v6]:port", "*:port", "localhost:port" or "unix:/path".</summary>
+    public static bool TryParseEndPoint(string address, out EndPoint? endPoint, out string why)
+    {
+        endPoint = null;
+        why = "";
+        if (address.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            var socketPath = address["unix:".Length..];
+            if (socketPath.Length is 0 or > 107)
+            {
+                why = "a Unix socket path of 1 to 107 bytes is required after 'unix:'";
+                return false;
+            }
+
+            endPoint = new UnixDomainSocketEndPoint(socketPath);
+            return true;
+        }
+
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || colon == address.Length - 1)
+        {
+            why = "expected host:port, [ipv6]:port or unix:/path";
+            return false;
+        }
+
+        var host = address[..colon];
+        var portText = address[(colon + 1)..];
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            why = $"port '{portText}' is out of range; allowed 0 to 65535 (0 picks a free port)";
+            return false;
+        }
+
+        IPAddress? ip = host switch
+        {
+            "*" => IPAddress.Any,
+            "localhost" => IPAddress.Loopback,
+            _ when host.StartsWith('[') && host.EndsWith(']') && IPAddress.TryParse(host[1..^1], out var v6) => v6,
+            _ when IPAddress.TryParse(host, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork => v4,
+            _ => null,
+        };
+        if (ip is null)
+        {
+            why = $"host '{host}' is not an IP address; use an IPv4 address, [IPv6], * or localhost";
+            return false;
+        }
+
+        endPoint = new IPEndPoint(ip, port);
+        return true;
+    }
+
+    private static LifecycleOptions ReadLifecycle(List<string> errors, IConfigurationSection section)
+    {
+        Unknown(errors, section, s_lifecycleKeys);
+        var o = new LifecycleOptions();
+        o.DrainTimeout = Duration(errors, section, "DrainTimeout", "drain_timeout_ms") ?? o.DrainTimeout;
+        o.ShutdownGracePeriod = Duration(errors, section, "ShutdownGracePeriod", "shutdown_grace_period_ms") ?? o.ShutdownGracePeriod;
+        o.LongLivedCloseLead = Duration(errors, section, "LongLivedCloseLead", null) ?? o.LongLivedCloseLead;
+        o.FastStopTimeout = Duration(errors, section, "FastStopTimeout", null) ?? o.FastStopTimeout;
+        o.UpgradeTimeout = Duration(errors, section, "UpgradeTimeout", "upgrade_timeout_ms") ?? o.UpgradeTimeout;
+        o.EnableZeroDowntime = Bool(errors, section, "EnableZeroDowntime", "enable_zero_downtime") ?? o.EnableZeroDowntime;
+        o.SocketPath = Text(section, "SocketPath", "socket_path");
+        o.PidFile = Text(section, "PidFile", "pid_file");
+        o.UpgradeCommand = Text(section, "UpgradeCommand", null);
+        if (section["MaxDrainingGenerations"] is { } m)
+        {
+            if (int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out var max))
+            {
+                o.MaxDrainingGenerations = max;
+            }
+            else
+            {
+                errors.Add($"{section.Path}:MaxDrainingGenerations = '{m}': allowed an integer 1 to 100");
+            }
+        }
+
+        return o;
+    }
+
+    private static TimeSpan? Duration(List<string> errors, IConfigurationSection section, string key, string? msAlias)
+    {
+        if (section[key] is { } text)
+        {
+            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            errors.Add($"{section.Path}:{key} = '{text}': allowed a duration such as \"00:00:30\" (hh:mm:ss)");
+            return null;
+        }
+
+        if (msAlias is not null && section[msAlias] is { } ms)
+        {
+            if (long.TryParse(ms, NumberStyles.Integer, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
+            {
+                return TimeSpan.FromMilliseconds(millis);
+            }
+
+            errors.Add($"{section.Path}:{msAlias} = '{ms}': allowed a whole number of milliseconds >= 0");
+        }
+
+        return null;
+    }
+
+    private static bool? Bool(List<string> errors, IConfigurationSection section, string key, string alias)
+    {
+        var name = section[key] is not null ? key : alias;
+        if (section[name] is not { } text)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{section.Path}:{name} = '{text}': allowed true or false");
+        return null;
+    }
+
+    private static string? Text(IConfigurationSection section, string key, string? alias)
+        => section[key] ?? (alias is null ? null : section[alias]);
+
+    private static string? ExistingFile(List<string> errors, IConfigurationSection section, string key, string baseDirectory)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{section.Path}:{key} is missing; a PEM file is required for HTTPS");
+            return null;
+        }
+
+        var full = Path.GetFullPath(value, baseDirectory);
+        if (!File.Exists(full))
+        {
+            errors.Add($"{section.Path}:{key} = '{value}': file not found ({full})");
+            return null;
+        }
+
+        return full;
+    }
+
+    private static void Unknown(List<string> errors, IConfigurationSection section, string[] allowed)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!allowed.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{child.Path}: unknown key '{child.Key}'; allowed: {string.Join(", ", allowed.Where(a => !a.Contains('_')))}");
+            }
+        }
+    }
+
+    private static void DuplicateAddresses(List<string> errors, IReadOnlyList<ListenerSettings> listeners)
+    {
+        foreach (var group in listeners.GroupBy(l => l.EndPoint.ToString()).Where(g => g.Count() > 1 && !g.Key!.EndsWith(":0", StringComparison.Ordinal)))
+        {
+            errors.Add($"Baton:Listeners: {string.Join(" and ", group.Select(l => l.Key))} both use address {group.Key}; each listener needs its own address");
+        }
+    }
+
+    private static void ValidateProxy(List<string> errors, IConfigurationSection proxy)
+    {
+        var clusters = proxy.GetSection("Clusters").GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var route in proxy.GetSection("Routes").GetChildren())
+        {
+            var cluster = route["ClusterId"];
+            if (string.IsNullOrEmpty(cluster))
+            {
+                errors.Add($"{route.Path}:ClusterId is missing; name one of the clusters: {string.Join(", ", clusters)}");
+            }
+            else if (!clusters.Contains(cluster))
+            {
+                errors.Add($"{route.Path}:ClusterId = '{cluster}': no such cluster in ReverseProxy:Clusters; defined: {(clusters.Count == 0 ? "none" : string.Join(", ", clusters))}");
+            }
+        }
+
+        foreach (var destination in proxy.GetSection("Clusters").GetChildren().SelectMany(c => c.GetSection("Destinations").GetChildren()))
+        {
+            var address = destination["Address"];
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"{destination.Path}:Address = '{address}': an absolute http:// or https:// URL is required");
+            }
+        }
+    }
+}

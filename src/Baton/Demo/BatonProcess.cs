@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Baton.Demo;
+
+/// <summary>One line of Baton's JSON log.</summary>
+public sealed record LogEvent(int EventId, string Level, string Message, JsonElement State, DateTimeOffset Received)
+{
+    public string? Get(string key) => State.ValueKind == JsonValueKind.Object && State.TryGetProperty(key, out var v) ? v.ToString() : null;
+}
+
+/// <summary>
+/// A real Baton process started with <c>run --log-format json</c>: its log is read line by line
+/// so callers wait on events (by id) instead of sleeping.
+/// </summary>
+public sealed class BatonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<LogEvent> _events = new();
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly object _gate = new();
+    private readonly List<(Func<LogEvent, bool> Match, TaskCompletionSource<LogEvent> Done)> _waiters = new();
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private BatonProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Pid => _process.Id;
+
+    public IEnumerable<LogEvent> Events => _events;
+
+    /// <summary>Every stdout and stderr line, for diagnostics.</summary>
+    public IEnumerable<string> Output => _lines;
+
+    public Task<int> Exited => _exited.Task;
+
+    /// <summary>The command that starts this Baton build: the apphost, or <c>dotnet baton.dll</c>.</summary>
+    public static (string File, string[] Prefix) Command(string? directory = null)
+    {
+        directory ??= AppContext.BaseDirectory;
+        var apphost = Path.Combine(directory, "baton");
+        if (File.Exists(apphost))
+        {
+            return (apphost, []);
+        }
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        return (dotnet, ["exec", Path.Combine(directory, "baton.dll")]);
+    }
+
+    public static BatonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
+    {
+        var (file, prefix) = Command(directory);
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in prefix.Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var baton = new BatonProcess(process);
+        process.OutputDataReceived += (_, e) => baton.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => baton.OnLine(e.Data);
+        process.Exited += (_, _) => baton.OnExited();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return baton;
+    }
+
+    /// <summary>Waits for the first event (past or future) with this id that matches.</summary>
+    public Task<LogEvent> WaitForEventAsync(int eventId, TimeSpan timeout, Func<LogEvent, bool>? match = null)
+    {
+        bool Matches(LogEvent e) => e.EventId == eventId && (match is null || match(e));
+        TaskCompletionSource<LogEvent> tcs;
+        lock (_gate)
+        {
+            var seen = _events.FirstOrDefault(Matches);
+            if (seen is not null)
+            {
+                return Task.FromResult(seen);
+            }
+
+            tcs = new TaskCompletionSource<LogEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((Matches, tcs));
+        }
+
+        return WithTimeout(tcs.Task, timeout, $"event {eventId}");
+    }
+
+    private async Task<LogEvent> WithTimeout(Task<LogEvent> task, TimeSpan timeout, string what)
+    {
+        var winner = await Task.WhenAny(task, Exited, Task.Delay(timeout)).ConfigureAwait(false);
+        if (winner == task)
+        {
+            return await task.ConfigureAwait(false);
+        }
+
+        var reason = winner == Exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
+        throw new TimeoutException($"waiting for {what}: {reason}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
+    }
+
+    public bool Signal(int signal) => Signals.Send(Pid, signal);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var winner = await Task.WhenAny(Exited, Task.Delay(timeout)).ConfigureAwait(false);
+        if (winner != Exited)
+        {
+            throw new TimeoutException($"Baton pid {Pid} did not exit within {timeout}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
+        }
+
+        return await Exited.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Signals.Send(Pid, Signals.SIGKILL);
+            await Task.WhenAny(Exited, Task.Delay(5000)).ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnExited()
+    {
+        // Not WaitForExit(): processes this one started (new generations) share its stdout, so
+        // the pipe stays open after this process exits.
+        _exited.TrySetResult(_process.ExitCode);
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _lines.Enqueue(line);
+        if (!line.StartsWith('{'))
+        {
+            return;
+        }
+
+        LogEvent e;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            e = new LogEvent(
+                root.GetProperty("EventId").GetInt32(),
+                root.GetProperty("LogLevel").GetString() ?? "",
+                root.GetProperty("Message").GetString() ?? "",
+                root.TryGetProperty("State", out var state) ? state.Clone() : default,
+                DateTimeOffset.UtcNow);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _events.Enqueue(e);
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Match(e))
+                {
+                    _waiters[i].Done.TrySetResult(e);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace Baton.Demo;
+
+/// <summary>The demo's results: one row per phase, upgrade timings, and what was lost.</summary>
+internal sealed class DemoReport
+{
+    private readonly List<Sample> _samples = new();
+    private readonly List<(int N, int OldPid, int NewPid, TimeSpan UpgradeTime, string? DrainAfterLast)> _upgrades = new();
+
+    public int? CurrentPid { get; set; }
+
+    public int ExitCode { get; set; } = -1;
+
+    public string? ShutdownDrain { get; set; }
+
+    /// <summary>Requests that were accepted and failed (refused connections after the listeners closed are not lost).</summary>
+    public int Lost => _samples.Count(s => !s.Ok && !s.Refused);
+
+    public void Add(IEnumerable<Sample> samples) => _samples.AddRange(samples);
+
+    public void Upgrade(int n, int oldPid, int newPid, TimeSpan upgradeTime, string? drainAfterLast)
+        => _upgrades.Add((n, oldPid, newPid, upgradeTime, drainAfterLast));
+
+    private IEnumerable<(string Phase, int Requests, int Ok, int Failed, int Refused, double Rps, double P50, double P99)> Rows()
+    {
+        foreach (var g in _samples.GroupBy(s => s.Phase))
+        {
+            var lat = g.Where(s => s.Ok && s.Kind is ClientKind.KeepAlive or ClientKind.NewConnection or ClientKind.H2c).Select(s => s.Milliseconds).Order().ToArray();
+            var spanSeconds = Math.Max(0.001, g.Sum(s => s.Milliseconds) / 1000.0 / Math.Max(1, g.Select(s => s.Kind).Distinct().Count()));
+            yield return (g.Key, g.Count(), g.Count(s => s.Ok), g.Count(s => !s.Ok && !s.Refused), g.Count(s => s.Refused),
+                g.Count() / spanSeconds, Percentile(lat, 0.50), Percentile(lat, 0.99));
+        }
+    }
+
+    public void Render()
+    {
+        var table = new Table().Title("Baton demo").AddColumns("phase", "requests", "ok", "failed", "refused after close", "p50 ms", "p99 ms", "upgrade time", "old process exit after last request");
+        foreach (var r in Rows())
+        {
+            var up = _upgrades.FirstOrDefault(u => $"upgrade {u.N}" == r.Phase);
+            table.AddRow(r.Phase, r.Requests.ToString(CultureInfo.InvariantCulture), r.Ok.ToString(CultureInfo.InvariantCulture),
+                r.Failed == 0 ? "[green]0[/]" : $"[red]{r.Failed}[/]", r.Refused.ToString(CultureInfo.InvariantCulture),
+                r.P50.ToString("0.00", CultureInfo.InvariantCulture), r.P99.ToString("0.00", CultureInfo.InvariantCulture),
+                up.N > 0 ? $"{up.UpgradeTime.TotalMilliseconds:0} ms (pid {up.OldPid} -> {up.NewPid})" : "",
+                r.Phase == "shutdown" ? Markup.Escape(ShutdownDrain ?? "") : up.N > 0 ? Markup.Escape(up.DrainAfterLast ?? "") : "");
+        }
+
+        AnsiConsole.Write(table);
+        var errors = _samples.Where(s => !s.Ok && !s.Refused).GroupBy(s => $"{s.Kind}: {s.Error}").Take(5);
+        foreach (var e in errors)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Key)}[/] x{e.Count()}");
+        }
+
+        AnsiConsole.MarkupLine(Lost == 0 && ExitCode == 0
+            ? $"[green bold]0 requests lost[/] across {_upgrades.Count} upgrade(s) and a graceful shutdown (exit code {ExitCode})."
+            : $"[red bold]{Lost} request(s) lost[/]; Baton exit code {ExitCode}.");
+    }
+
+    public object ToJson() => new Dictionary<string, object?>
+    {
+        ["lost"] = Lost,
+        ["exitCode"] = ExitCode,
+        ["phases"] = Rows().Select(r => new Dictionary<string, object>
+        {
+            ["phase"] = r.Phase, ["requests"] = r.Requests, ["ok"] = r.Ok, ["failed"] = r.Failed, ["refused"] = r.Refused,
+            ["p50Ms"] = Math.Round(r.P50, 3), ["p99Ms"] = Math.Round(r.P99, 3),
+        }).ToArray(),
+        ["upgrades"] = _upgrades.Select(u => new Dictionary<string, object?>
+        {
+            ["n"] = u.N, ["oldPid"] = u.OldPid, ["newPid"] = u.NewPid, ["upgradeTimeMs"] = Math.Round(u.UpgradeTime.TotalMilliseconds, 1), ["oldExitAfterLastRequest"] = u.DrainAfterLast,
+        }).ToArray(),
+        ["shutdownExitAfterLastRequest"] = ShutdownDrain,
+    };
+
+    private static double Percentile(double[] sorted, double p)
+        => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}

@@ -1,0 +1,3 @@
+using Baton.Cli;
+
+return await BatonCommandLine.InvokeAsync(args);

@@ -1,0 +1,225 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Baton.Configuration;
+using Baton.Hosting;
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Draining;
+using Baton.Hosting.Handoff;
+using Baton.Hosting.Lifecycle;
+using Baton.Upgrade;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Console;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Baton.Proxy;
+
+/// <summary>How <c>baton run</c> was asked to run.</summary>
+/// <param name="ConfigPath">The JSON config file.</param>
+/// <param name="JsonLogs">Structured JSON logs on stdout instead of single lines.</param>
+/// <param name="Upgrade">Take the listeners over from the running Baton on <c>Lifecycle:SocketPath</c>.</param>
+public sealed record RunOptions(string ConfigPath, bool JsonLogs, bool Upgrade);
+
+/// <summary>
+/// The composition root of <c>baton run</c>: validate everything, build Kestrel + YARP, claim the
+/// listeners (adopting handed-in sockets), start, report ready, wait for the drain, and turn the
+/// outcome into the exit code. Only this class decides exit codes.
+/// </summary>
+public static partial class ProxyHost
+{
+    public static async Task<int> RunAsync(RunOptions run)
+    {
+        IConfigurationRoot root;
+        BatonSettings settings;
+        Dictionary<string, X509Certificate2> certificates;
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
+        try
+        {
+            root = ConfigLoader.Load(run.ConfigPath);
+            settings = ConfigValidator.Validate(root, baseDirectory);
+            certificates = LoadCertificates(settings);
+        }
+        catch (ConfigException ex)
+        {
+            return ConfigError(ex.Message);
+        }
+
+        var intake = HandoffIntake.FromEnvironment();
+        if (intake.Error is { } intakeError)
+        {
+            return intake.Fail(intakeError);
+        }
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
+        builder.Configuration.AddConfiguration(root, shouldDisposeConfiguration: false);
+        ConfigureLogging(builder.Logging, run.JsonLogs);
+
+        builder.Services.AddRouting();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
+        builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        builder.Services.AddSingleton<UpstreamPools>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
+        builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
+        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
+        UpgradeServices.Add(builder.Services, settings, run, intake);
+
+        var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
+        builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = AllListeners(settings).Max(l => l.Backlog));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            foreach (var (l, owned) in plan)
+            {
+                k.ListenHandle((ulong)owned.Fd, lo =>
+                {
+                    lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
+                    lo.Protocols = l.Protocols;
+                    if (certificates.TryGetValue(l.Key, out var cert))
+                    {
+                        lo.UseHttps(cert);
+                    }
+                });
+            }
+        });
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
+        var table = app.Services.GetRequiredService<ListenerTable>();
+        try
+        {
+            app.UseBatonLifecycle();
+            app.MapReverseProxy();
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is not null)
+        {
+            return ConfigError(YarpErrors(ex));
+        }
+
+        try
+        {
+            await intake.ReceiveAsync(table, settings).ConfigureAwait(false);
+            foreach (var l in AllListeners(settings))
+            {
+                plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog)));
+            }
+
+            table.CloseUnclaimed();
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            Log.StartFailed(logger, ex.Message);
+            await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
+            table.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+
+        var lifecycle = app.Services.GetRequiredService<LifecycleState>();
+        foreach (var (l, owned) in plan)
+        {
+            Log.Listening(logger, l.Key, owned.EndPoint.ToString() ?? l.Address, l.Protocols.ToString(), l.IsTls ? "https" : "http");
+        }
+
+        lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
+        await intake.ReportReadyAsync(app.Services).ConfigureAwait(false);
+        Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
+
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
+        var outcome = app.Services.GetRequiredService<ShutdownOutcome>();
+        await app.DisposeAsync().ConfigureAwait(false);
+        table.Dispose();
+        return outcome.ExitCode;
+    }
+
+    internal static IEnumerable<ListenerSettings> AllListeners(BatonSettings settings)
+        => settings.Admin is null ? settings.Listeners : settings.Listeners.Append(settings.Admin);
+
+    internal static int ConfigError(string message)
+    {
+        foreach (var line in message.Split(Environment.NewLine))
+        {
+            Console.Error.WriteLine($"baton: config error: {line}");
+        }
+
+        return ExitCodes.Usage;
+    }
+
+    internal static void ConfigureLogging(ILoggingBuilder logging, bool json)
+    {
+        logging.ClearProviders();
+        if (json)
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        }
+
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Yarp", LogLevel.Warning);
+    }
+
+    private static Dictionary<string, X509Certificate2> LoadCertificates(BatonSettings settings)
+    {
+        var result = new Dictionary<string, X509Certificate2>();
+        foreach (var l in settings.Listeners.Where(l => l.IsTls))
+        {
+            try
+            {
+                result[l.Key] = X509Certificate2.CreateFromPemFile(l.CertificatePath!, l.KeyPath);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new ConfigException($"Baton:Listeners:{l.Key}:Certificate: cannot load '{l.CertificatePath}' with key '{l.KeyPath}': {ex.Message}");
+            }
+        }
+
+        return result;
+    }
+
+    private static string YarpErrors(Exception ex)
+    {
+        var inner = ex.InnerException is AggregateException agg ? agg.InnerExceptions : [ex.InnerException!];
+        return string.Join(Environment.NewLine, inner.Select(e => $"ReverseProxy: {e.Message}"));
+    }
+
+    private static void Copy(LifecycleOptions from, LifecycleOptions to)
+    {
+        to.DrainTimeout = from.DrainTimeout;
+        to.ShutdownGracePeriod = from.ShutdownGracePeriod;
+        to.LongLivedCloseLead = from.LongLivedCloseLead;
+        to.FastStopTimeout = from.FastStopTimeout;
+        to.EnableZeroDowntime = from.EnableZeroDowntime;
+        to.SocketPath = from.SocketPath;
+        to.UpgradeCommand = from.UpgradeCommand;
+        to.UpgradeTimeout = from.UpgradeTimeout;
+        to.MaxDrainingGenerations = from.MaxDrainingGenerations;
+        to.PidFile = from.PidFile;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.ProxyListening, LogLevel.Information, "Listening: {Key} on {EndPoint} ({Protocols}, {Scheme})", EventName = nameof(BatonEventIds.ProxyListening))]
+        public static partial void Listening(ILogger logger, string key, string endPoint, string protocols, string scheme);
+
+        [LoggerMessage(BatonEventIds.Started, LogLevel.Information, "Baton started: pid {Pid}, generation {Generation}", EventName = nameof(BatonEventIds.Started))]
+        public static partial void Started(ILogger logger, int pid, int generation);
+
+        [LoggerMessage(BatonEventIds.ConfigError, LogLevel.Critical, "Baton could not start: {Error}", EventName = nameof(BatonEventIds.ConfigError))]
+        public static partial void StartFailed(ILogger logger, string error);
+    }
+}

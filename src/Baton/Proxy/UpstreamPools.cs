@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Baton.Hosting.Draining;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Baton.Proxy;
+
+/// <summary>
+/// YARP's per-cluster upstream connection pools (one <see cref="SocketsHttpHandler"/> each),
+/// remembered so that after the downstream drain they are disposed: idle upstream connections then
+/// close with FIN instead of being reset when the process exits. YARP itself never drains them.
+/// </summary>
+internal sealed class UpstreamPools : ForwarderHttpClientFactory, IPostDrainStep
+{
+    private readonly ConcurrentDictionary<SocketsHttpHandler, byte> _handlers = new();
+
+    public string Name => "UpstreamPools";
+
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        _handlers.TryAdd(handler, 0);
+    }
+
+    public Task<string> RunAsync(CancellationToken cancellationToken)
+    {
+        int n = 0;
+        foreach (var handler in _handlers.Keys)
+        {
+            handler.Dispose();
+            _handlers.TryRemove(handler, out _);
+            n++;
+        }
+
+        return Task.FromResult($"{n} upstream connection pool(s) disposed; idle upstream connections closed");
+    }
+}
