@@ -104,9 +104,9 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         _outcome.LongLivedClosed = _longLivedClosed;
         long lastEnded = Interlocked.Read(ref _lastRequestEnded);
         var afterLast = lastEnded == 0 ? TimeSpan.Zero : _time.GetElapsedTime(lastEnded);
-        Log.DrainCompleted(_logger, drained, _tracker.Served, _abortedAtDeadline, _longLivedClosed, afterLast);
+        Log.DrainCompleted(_logger, Environment.ProcessId, drained, _tracker.Served, _abortedAtDeadline, _longLivedClosed, afterLast);
         _state.TryTransition(LifecyclePhase.Stopped, _abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted");
-        Log.ShutdownComplete(_logger, _outcome.ExitCode);
+        Log.ShutdownComplete(_logger, Environment.ProcessId, _outcome.ExitCode);
     }
 
     // Step 3.
@@ -214,10 +214,10 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         [LoggerMessage(BatonEventIds.DrainStepFailed, LogLevel.Error, "Post-drain step {Step} failed", EventName = nameof(BatonEventIds.DrainStepFailed))]
         public static partial void DrainStepFailed(ILogger logger, string step, Exception exception);
 
-        [LoggerMessage(BatonEventIds.DrainCompleted, LogLevel.Information, "Drain completed in {Duration}: {Served} request(s) served in total, {Aborted} aborted, {LongLived} long-lived closed; last request ended {AfterLast} ago", EventName = nameof(BatonEventIds.DrainCompleted))]
-        public static partial void DrainCompleted(ILogger logger, TimeSpan duration, long served, int aborted, int longLived, TimeSpan afterLast);
+        [LoggerMessage(BatonEventIds.DrainCompleted, LogLevel.Information, "Drain of pid {Pid} completed in {Duration}: {Served} request(s) served in total, {Aborted} aborted, {LongLived} long-lived closed; last request ended {AfterLast} ago", EventName = nameof(BatonEventIds.DrainCompleted))]
+        public static partial void DrainCompleted(ILogger logger, int pid, TimeSpan duration, long served, int aborted, int longLived, TimeSpan afterLast);
 
-        [LoggerMessage(BatonEventIds.ShutdownComplete, LogLevel.Information, "Shutdown complete; exit code {ExitCode}", EventName = nameof(BatonEventIds.ShutdownComplete))]
-        public static partial void ShutdownComplete(ILogger logger, int exitCode);
+        [LoggerMessage(BatonEventIds.ShutdownComplete, LogLevel.Information, "Shutdown of pid {Pid} complete; exit code {ExitCode}", EventName = nameof(BatonEventIds.ShutdownComplete))]
+        public static partial void ShutdownComplete(ILogger logger, int pid, int exitCode);
     }
 }

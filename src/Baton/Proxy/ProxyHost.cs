@@ -7,7 +7,9 @@ using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Baton.Upgrade;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Console;
 using Yarp.ReverseProxy.Forwarder;
@@ -55,6 +57,8 @@ public static partial class ProxyHost
         ConfigureLogging(builder.Logging, run.JsonLogs);
 
         builder.Services.AddRouting();
+        // Session-affinity cookies are protected with a per-process key (no key ring on disk).
+        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
         builder.Services.AddSingleton(settings);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
@@ -64,23 +68,14 @@ public static partial class ProxyHost
         builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
         UpgradeServices.Add(builder.Services, settings, run, intake);
 
-        var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
+        // WebApplication resolves the server (and so Kestrel's options) while it is built, before
+        // the listeners are claimed; the options instance is kept and the handles added later.
+        KestrelServerOptions? kestrel = null;
         builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = AllListeners(settings).Max(l => l.Backlog));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            foreach (var (l, owned) in plan)
-            {
-                k.ListenHandle((ulong)owned.Fd, lo =>
-                {
-                    lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
-                    lo.Protocols = l.Protocols;
-                    if (certificates.TryGetValue(l.Key, out var cert))
-                    {
-                        lo.UseHttps(cert);
-                    }
-                });
-            }
+            kestrel = k;
         });
 
         var app = builder.Build();
@@ -96,12 +91,18 @@ public static partial class ProxyHost
             return ConfigError(YarpErrors(ex));
         }
 
+        var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
         try
         {
             await intake.ReceiveAsync(table, settings).ConfigureAwait(false);
             foreach (var l in AllListeners(settings))
             {
                 plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog)));
+            }
+
+            foreach (var (l, owned) in plan)
+            {
+                AddListener(kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value, l, owned, certificates);
             }
 
             table.CloseUnclaimed();
@@ -131,6 +132,19 @@ public static partial class ProxyHost
         await app.DisposeAsync().ConfigureAwait(false);
         table.Dispose();
         return outcome.ExitCode;
+    }
+
+    private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, OwnedListener owned, Dictionary<string, X509Certificate2> certificates)
+    {
+        kestrel.ListenHandle((ulong)owned.Fd, lo =>
+        {
+            lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
+            lo.Protocols = l.Protocols;
+            if (certificates.TryGetValue(l.Key, out var cert))
+            {
+                lo.UseHttps(cert);
+            }
+        });
     }
 
     internal static IEnumerable<ListenerSettings> AllListeners(BatonSettings settings)
