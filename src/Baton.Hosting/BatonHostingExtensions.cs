@@ -76,3 +76,28 @@ public static class BatonHostingExtensions
         return listenOptions;
     }
 }
+
+/// <summary>Wires zero-downtime upgrades (re-exec, upgrade socket, systemd).</summary>
+public static class BatonUpgradeExtensions
+{
+    /// <summary>
+    /// Registers the handoff: <paramref name="intake"/> (how this process got its sockets), systemd
+    /// notifications, the <see cref="ReadyAnnouncer"/>, and, when <paramref name="enabled"/>, the
+    /// upgrade coordinator (SIGQUIT, <c>POST /upgrade</c>) and the upgrade socket.
+    /// </summary>
+    public static IServiceCollection AddBatonUpgrades(this IServiceCollection services, HandoffIntake intake, bool enabled)
+    {
+        services.AddSingleton(intake);
+        services.AddSingleton<Systemd>();
+        services.TryAddSingleton<IUpgradeSpawner, ProcessSpawner>();
+        services.AddSingleton<UpgradeCoordinator>();
+        services.AddSingleton<UpgradeSocketServer>();
+        services.AddSingleton<ReadyAnnouncer>();
+        if (enabled)
+        {
+            services.AddSingleton<IUpgradeHandler>(sp => sp.GetRequiredService<UpgradeCoordinator>());
+        }
+
+        return services;
+    }
+}

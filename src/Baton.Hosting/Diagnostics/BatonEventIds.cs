@@ -47,6 +47,8 @@ public static class BatonEventIds
     public const int SystemdNotified = 1210;
     public const int PidFileWritten = 1211;
     public const int UpgradeProgress = 1212;
+    public const int SystemdNotifyFailed = 1213;
+    public const int HandoffFailed = 1214;
 
     // Health and control 1300–1399
     public const int MarkedUnhealthy = 1300;
@@ -94,6 +96,8 @@ public static class BatonEventIds
         SystemdNotified => nameof(SystemdNotified),
         PidFileWritten => nameof(PidFileWritten),
         UpgradeProgress => nameof(UpgradeProgress),
+        SystemdNotifyFailed => nameof(SystemdNotifyFailed),
+        HandoffFailed => nameof(HandoffFailed),
         MarkedUnhealthy => nameof(MarkedUnhealthy),
         PreStopRequested => nameof(PreStopRequested),
         AdminListening => nameof(AdminListening),

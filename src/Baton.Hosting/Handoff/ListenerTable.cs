@@ -60,7 +60,7 @@ public sealed partial class ListenerTable : IDisposable
             }
 
             OwnedListener listener;
-            if (_handedIn.Remove(key, out var handed))
+            if (_handedIn.Remove(key, out var handed) || RemoveByAddress(endPoint, out handed))
             {
                 var expected = endPoint.AddressFamily;
                 if (!ListenSockets.TryValidate(handed.Fd, expected, out var info, out var error))
@@ -83,6 +83,24 @@ public sealed partial class ListenerTable : IDisposable
             _listeners[key] = listener;
             return listener;
         }
+    }
+
+    // systemd names sockets by its own unit's FileDescriptorName; when that is not the listener's
+    // key, the listener adopts the socket bound to its address.
+    private bool RemoveByAddress(EndPoint endPoint, out (int Fd, ListenerOrigin Origin) handed)
+    {
+        foreach (var (key, entry) in _handedIn)
+        {
+            if (ListenSockets.TryValidate(entry.Fd, AddressFamily.Unspecified, out var info, out _) && Equals(info.LocalEndPoint, endPoint))
+            {
+                _handedIn.Remove(key);
+                handed = entry;
+                return true;
+            }
+        }
+
+        handed = default;
+        return false;
     }
 
     /// <summary>Closes handed-in sockets the configuration did not claim (listeners the new config dropped).</summary>

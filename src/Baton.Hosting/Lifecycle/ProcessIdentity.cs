@@ -7,7 +7,7 @@ public sealed class ProcessIdentity
     public const string GenerationVariable = "BATON_GENERATION";
 
     /// <summary>1 for the first process; each upgrade adds one.</summary>
-    public int Generation { get; } =
+    public int Generation { get; internal set; } =
         int.TryParse(Environment.GetEnvironmentVariable(GenerationVariable), out var g) && g > 0 ? g : 1;
 
     /// <summary>This process's id.</summary>

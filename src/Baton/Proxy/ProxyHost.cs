@@ -6,7 +6,6 @@ using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
-using Baton.Upgrade;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -35,6 +34,14 @@ public static partial class ProxyHost
         BatonSettings settings;
         Dictionary<string, X509Certificate2> certificates;
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
+        using var intake = HandoffIntake.FromEnvironment(run.Upgrade);
+        if (intake.Error is { } intakeError)
+        {
+            Console.Error.WriteLine($"baton: {intakeError}");
+            await intake.ReportFailureAsync(intakeError).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         try
         {
             root = ConfigLoader.Load(run.ConfigPath);
@@ -43,13 +50,8 @@ public static partial class ProxyHost
         }
         catch (ConfigException ex)
         {
+            await intake.ReportFailureAsync($"config error: {ex.Message.ReplaceLineEndings("; ")}").ConfigureAwait(false);
             return ConfigError(ex.Message);
-        }
-
-        var intake = HandoffIntake.FromEnvironment();
-        if (intake.Error is { } intakeError)
-        {
-            return intake.Fail(intakeError);
         }
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
@@ -66,7 +68,7 @@ public static partial class ProxyHost
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
-        UpgradeServices.Add(builder.Services, settings, run, intake);
+        builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
 
         // WebApplication resolves the server (and so Kestrel's options) while it is built, before
         // the listeners are claimed; the options instance is kept and the handles added later.
@@ -88,13 +90,30 @@ public static partial class ProxyHost
         }
         catch (InvalidOperationException ex) when (ex.InnerException is not null)
         {
+            await intake.ReportFailureAsync($"config error: {YarpErrors(ex).ReplaceLineEndings("; ")}").ConfigureAwait(false);
             return ConfigError(YarpErrors(ex));
         }
 
         var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
         try
         {
-            await intake.ReceiveAsync(table, settings).ConfigureAwait(false);
+            try
+            {
+                await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (HandoffException ex)
+            {
+                Console.Error.WriteLine($"baton: {ex.Message}");
+                await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
+                table.Dispose();
+                return ExitCodes.Usage;
+            }
+
+            if (intake.Generation is { } generation)
+            {
+                app.Services.GetRequiredService<ProcessIdentity>().Generation = generation;
+            }
+
             foreach (var l in AllListeners(settings))
             {
                 plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog)));
@@ -124,7 +143,7 @@ public static partial class ProxyHost
         }
 
         lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
-        await intake.ReportReadyAsync(app.Services).ConfigureAwait(false);
+        await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);

@@ -71,6 +71,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
     internal static partial int EpollCtl(int epfd, int op, int fd, void* evt);
 
+    // SAFETY: sv points to a stack array of two ints that the kernel fills with the new fds.
+    [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
+    internal static partial int SocketPair(int domain, int type, int protocol, int* sv);
+
+    // SAFETY: two integers; touches no memory of ours.
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
     // SAFETY: no arguments; cannot fail.
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Baton.Hosting.Handoff;
+
+/// <summary>
+/// One message of the handoff protocol: a JSON object on one line, sent over a connected Unix
+/// stream socket. The <c>listeners</c> message carries the listening fds with SCM_RIGHTS, in the
+/// order of <see cref="Keys"/>. See docs/upgrade.md for the steps.
+/// </summary>
+public sealed record HandoffMessage
+{
+    public const string Hello = "hello";
+    public const string Listeners = "listeners";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+    public const string Ack = "ack";
+    public const string Refused = "refused";
+
+    /// <summary>The protocol version; a peer with another version is refused.</summary>
+    public const int CurrentVersion = 1;
+
+    [JsonPropertyName("type")]
+    public string Type { get; init; } = "";
+
+    [JsonPropertyName("version")]
+    public int Version { get; init; } = CurrentVersion;
+
+    [JsonPropertyName("pid")]
+    public int Pid { get; init; }
+
+    [JsonPropertyName("keys")]
+    public string[]? Keys { get; init; }
+
+    /// <summary>Older generations still draining (the old process and its own predecessors).</summary>
+    [JsonPropertyName("draining")]
+    public int[]? DrainingPids { get; init; }
+
+    [JsonPropertyName("generation")]
+    public int Generation { get; init; }
+
+    [JsonPropertyName("reason")]
+    public string? Reason { get; init; }
+
+    /// <summary>The largest message accepted; anything longer is garbage.</summary>
+    public const int MaxLength = 16 * 1024;
+
+    public byte[] Encode() => [.. JsonSerializer.SerializeToUtf8Bytes(this), (byte)'\n'];
+
+    /// <summary>Parses one line; returns null (never throws) for anything that is not a message of this protocol.</summary>
+    public static HandoffMessage? TryDecode(ReadOnlySpan<byte> line, out string error)
+    {
+        error = "";
+        try
+        {
+            var message = JsonSerializer.Deserialize<HandoffMessage>(line);
+            if (message is null || message.Type is not (Hello or Listeners or Ready or Failed or Ack or Refused))
+            {
+                error = "not a handoff message (unknown or missing \"type\")";
+                return null;
+            }
+
+            if (message.Version != CurrentVersion)
+            {
+                error = $"protocol version {message.Version}, expected {CurrentVersion}";
+                return null;
+            }
+
+            return message;
+        }
+        catch (JsonException ex)
+        {
+            error = $"not JSON: {ex.Message.Split('.')[0]}";
+            return null;
+        }
+    }
+}

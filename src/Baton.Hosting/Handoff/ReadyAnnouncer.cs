@@ -1,0 +1,63 @@
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Lifecycle;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Baton.Hosting.Handoff;
+
+/// <summary>
+/// Announces that this process serves (step N5 of docs/upgrade.md), once its listeners accept:
+/// reports ready to the old process, writes the PID file atomically, tells systemd
+/// (<c>MAINPID=</c> when this process took over from another, then <c>READY=1</c>), and opens the
+/// upgrade socket. Later tells systemd <c>STOPPING=1</c> when a real shutdown begins.
+/// </summary>
+internal sealed partial class ReadyAnnouncer
+{
+    private readonly HandoffIntake _intake;
+    private readonly Systemd _systemd;
+    private readonly LifecycleState _state;
+    private readonly LifecycleOptions _options;
+    private readonly UpgradeSocketServer _upgradeSocket;
+    private readonly ILogger _logger;
+
+    public ReadyAnnouncer(HandoffIntake intake, Systemd systemd, LifecycleState state, IOptions<LifecycleOptions> options,
+        UpgradeSocketServer upgradeSocket, ILogger<ReadyAnnouncer> logger)
+    {
+        _intake = intake;
+        _systemd = systemd;
+        _state = state;
+        _options = options.Value;
+        _upgradeSocket = upgradeSocket;
+        _logger = logger;
+    }
+
+    public async Task AnnounceAsync()
+    {
+        await _intake.ReportReadyAsync().ConfigureAwait(false);
+        if (_options.PidFile is { } pidFile)
+        {
+            var temp = pidFile + ".tmp";
+            await File.WriteAllTextAsync(temp, $"{Environment.ProcessId}\n").ConfigureAwait(false);
+            File.Move(temp, pidFile, overwrite: true);
+            Log.PidFileWritten(_logger, pidFile, Environment.ProcessId);
+        }
+
+        _systemd.Notify(_intake.Mode is IntakeMode.ReExec or IntakeMode.UpgradeSocket
+            ? $"MAINPID={Environment.ProcessId}\nREADY=1"
+            : "READY=1");
+        _state.PhaseChanged += (_, now) =>
+        {
+            if (now is LifecyclePhase.GracePeriod or LifecyclePhase.Aborting)
+            {
+                _systemd.Notify("STOPPING=1");
+            }
+        };
+        _upgradeSocket.Start();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.PidFileWritten, LogLevel.Information, "PID file {Path} written: {Pid}", EventName = nameof(BatonEventIds.PidFileWritten))]
+        public static partial void PidFileWritten(ILogger logger, string path, int pid);
+    }
+}

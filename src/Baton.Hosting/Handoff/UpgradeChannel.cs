@@ -1,0 +1,101 @@
+using System.Net.Sockets;
+using Baton.Hosting.Handoff.Native;
+
+namespace Baton.Hosting.Handoff;
+
+/// <summary>
+/// The connection between an old and a new Baton process: a socketpair end inherited on re-exec,
+/// or a connection to the upgrade socket. Carries <see cref="HandoffMessage"/> lines, with fds
+/// (SCM_RIGHTS) on the listeners message. Received fds are close-on-exec.
+/// </summary>
+public sealed class UpgradeChannel : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly byte[] _buffer = new byte[HandoffMessage.MaxLength];
+    private int _buffered;
+
+    internal UpgradeChannel(Socket socket) => _socket = socket;
+
+    internal Socket Socket => _socket;
+
+    /// <summary>The peer's pid and uid (SO_PEERCRED).</summary>
+    public (int Pid, uint Uid) Peer
+    {
+        get
+        {
+            var (pid, uid, _) = FdPassing.GetPeerCredentials(_socket);
+            return (pid, uid);
+        }
+    }
+
+    public Task SendAsync(HandoffMessage message, IReadOnlyList<int>? fds = null)
+    {
+        var bytes = message.Encode();
+        var fdArray = fds?.ToArray() ?? [];
+        return Task.Run(() => FdPassing.Send(_socket, bytes, fdArray));
+    }
+
+    /// <summary>Receives one message (and its fds). Null when the peer closed the connection.</summary>
+    /// <exception cref="TimeoutException">Nothing complete arrived in time.</exception>
+    /// <exception cref="InvalidDataException">Garbage: not a message of this protocol.</exception>
+    public Task<(HandoffMessage? Message, List<int> Fds)> ReceiveAsync(TimeSpan timeout)
+        => Task.Run(() => Receive(timeout));
+
+    private (HandoffMessage? Message, List<int> Fds) Receive(TimeSpan timeout)
+    {
+        var fds = new List<int>();
+        var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            while (true)
+            {
+                int newline = Array.IndexOf(_buffer, (byte)'\n', 0, _buffered);
+                if (newline >= 0)
+                {
+                    var message = HandoffMessage.TryDecode(_buffer.AsSpan(0, newline), out var error)
+                        ?? throw new InvalidDataException(error);
+                    Array.Copy(_buffer, newline + 1, _buffer, 0, _buffered - newline - 1);
+                    _buffered -= newline + 1;
+                    return (message, fds);
+                }
+
+                if (_buffered == _buffer.Length)
+                {
+                    throw new InvalidDataException($"no message within {_buffer.Length} bytes");
+                }
+
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException($"no message within {timeout.TotalSeconds:0.#} s");
+                }
+
+                int n = FdPassing.Receive(_socket, _buffer.AsSpan(_buffered), fds, left);
+                if (n == 0)
+                {
+                    CloseAll(fds);
+                    return (null, fds);
+                }
+
+                _buffered += n;
+            }
+        }
+        catch
+        {
+            CloseAll(fds);
+            throw;
+        }
+    }
+
+    private static void CloseAll(List<int> fds)
+    {
+        foreach (var fd in fds)
+        {
+            ListenSockets.Close(fd);
+        }
+
+        fds.Clear();
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

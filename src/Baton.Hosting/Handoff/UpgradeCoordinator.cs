@@ -1,0 +1,274 @@
+using System.Globalization;
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Lifecycle;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Baton.Hosting.Handoff;
+
+/// <summary>
+/// The old process's side of a zero-downtime upgrade (steps O1–O8 of docs/upgrade.md):
+/// <list type="number">
+/// <item>O1 refuse unless enabled, Running, no other upgrade, and fewer draining generations than the cap;</item>
+/// <item>O2 enter UpgradeStarting, tell systemd RELOADING=1;</item>
+/// <item>O3 hand the listeners over: re-exec with them inherited (<c>BATON_LISTEN_FDS</c>), or send them
+/// with SCM_RIGHTS to the process that connected to the upgrade socket;</item>
+/// <item>O4 enter HandingOff and keep serving while the new process starts;</item>
+/// <item>O5 wait for its report: ready, failed, exited, garbage, or nothing within <c>UpgradeTimeout</c>;</item>
+/// <item>O6 on failure: kill it if needed, log <c>UpgradeRolledBack</c> with the reason, back to Running;</item>
+/// <item>O7 on ready: acknowledge, log <c>UpgradeReady</c>, enter UpgradeDraining;</item>
+/// <item>O8 stop the application: Kestrel stops accepting (the shared sockets stay open in the new
+/// process), in-flight requests drain, the process exits.</item>
+/// </list>
+/// Only one upgrade runs at a time.
+/// </summary>
+internal sealed partial class UpgradeCoordinator : IUpgradeHandler
+{
+    private readonly LifecycleState _state;
+    private readonly ListenerTable _table;
+    private readonly IHostApplicationLifetime _appLifetime;
+    private readonly LifecycleOptions _options;
+    private readonly ProcessIdentity _identity;
+    private readonly Systemd _systemd;
+    private readonly IUpgradeSpawner _spawner;
+    private readonly HandoffIntake _intake;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private int _busy;
+
+    public UpgradeCoordinator(LifecycleState state, ListenerTable table, IHostApplicationLifetime appLifetime,
+        IOptions<LifecycleOptions> options, ProcessIdentity identity, Systemd systemd, IUpgradeSpawner spawner,
+        HandoffIntake intake, TimeProvider time, ILogger<UpgradeCoordinator> logger)
+    {
+        _state = state;
+        _table = table;
+        _appLifetime = appLifetime;
+        _options = options.Value;
+        _identity = identity;
+        _systemd = systemd;
+        _spawner = spawner;
+        _intake = intake;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Re-exec: start the new process with the listeners inherited.</summary>
+    public Task<UpgradeResult> UpgradeAsync(string source, CancellationToken cancellationToken)
+        => RunAsync(source, peer: null, peerPid: 0);
+
+    /// <summary>Upgrade socket: a new process connected and said hello; send it the listeners.</summary>
+    public Task<UpgradeResult> AcceptPeerAsync(UpgradeChannel peer, int peerPid)
+        => RunAsync($"upgrade socket (pid {peerPid})", peer, peerPid);
+
+    private async Task<UpgradeResult> RunAsync(string source, UpgradeChannel? peer, int peerPid)
+    {
+        // O1.
+        if (!_options.EnableZeroDowntime)
+        {
+            return Refuse(source, "upgrades are disabled; set Baton:Lifecycle:EnableZeroDowntime to true");
+        }
+
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            return Refuse(source, "an upgrade is already in progress; one upgrade at a time");
+        }
+
+        bool handedOver = false;
+        try
+        {
+            if (_state.Phase != LifecyclePhase.Running)
+            {
+                return Refuse(source, $"this process is in phase {_state.Phase}, not Running");
+            }
+
+            if (peer is null && Environment.ProcessId == 1)
+            {
+                return Refuse(source, "running as PID 1: when this process exits after a re-exec the container ends; use the upgrade socket (Lifecycle:SocketPath with 'baton run --upgrade') or a supervisor");
+            }
+
+            var draining = _intake.DrainingPids.Where(Processes.IsAlive).ToArray();
+            if (draining.Length >= _options.MaxDrainingGenerations)
+            {
+                return Refuse(source, $"{draining.Length} older generation(s) still draining (pids {string.Join(", ", draining)}); Lifecycle:MaxDrainingGenerations is {_options.MaxDrainingGenerations}");
+            }
+
+            // O2.
+            Log.UpgradeRequested(_logger, source, Environment.ProcessId, _identity.Generation);
+            _state.TryTransition(LifecyclePhase.UpgradeStarting, source);
+            _systemd.NotifyReloading();
+            var started = _time.GetTimestamp();
+            var listeners = _table.Listeners.Where(l => !l.IsClosed).ToList();
+            var keys = listeners.Select(l => l.Key).ToArray();
+            var drainingAfter = draining.Append(Environment.ProcessId).ToArray();
+            int generation = _identity.Generation + 1;
+
+            // O3.
+            UpgradeChannel channel;
+            ISpawnedProcess? child = null;
+            int newPid;
+            if (peer is null)
+            {
+                var (mine, theirs) = SocketPairs.Create();
+                channel = new UpgradeChannel(SocketPairs.Adopt(mine));
+                var environment = new Dictionary<string, string>
+                {
+                    [ListenFdsVariable.Name] = ListenFdsVariable.Format(listeners.Select(l => (l.Fd, l.Key))),
+                    [ListenFdsVariable.ChannelName] = theirs.ToString(CultureInfo.InvariantCulture),
+                    [ListenFdsVariable.DrainingName] = string.Join(',', drainingAfter),
+                    [ProcessIdentity.GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture),
+                };
+                try
+                {
+                    child = _spawner.Spawn(UpgradeCommandLine.Resolve(_options.UpgradeCommand), environment, [.. listeners.Select(l => l.Fd), theirs]);
+                }
+                catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+                {
+                    channel.Dispose();
+                    return RollBack(source, $"cannot start the new process: {ex.Message}");
+                }
+                finally
+                {
+                    ListenSockets.Close(theirs);
+                }
+
+                newPid = child.Pid;
+            }
+            else
+            {
+                channel = peer;
+                newPid = peerPid;
+                await channel.SendAsync(new HandoffMessage
+                {
+                    Type = HandoffMessage.Listeners,
+                    Pid = Environment.ProcessId,
+                    Keys = keys,
+                    DrainingPids = drainingAfter,
+                    Generation = generation,
+                }, listeners.Select(l => l.Fd).ToArray()).ConfigureAwait(false);
+            }
+
+            // O4.
+            _state.TryTransition(LifecyclePhase.HandingOff, $"pid {newPid} holds the listeners and is starting");
+            Log.ListenersHandedOff(_logger, listeners.Count, string.Join(", ", keys), newPid);
+
+            // O5.
+            using (channel)
+            using (child)
+            {
+                var (ready, reason) = await WaitForReadyAsync(channel, child, newPid).ConfigureAwait(false);
+                if (!ready)
+                {
+                    // O6.
+                    if (child is not null)
+                    {
+                        child.Kill();
+                    }
+                    else if (Processes.IsAlive(peerPid))
+                    {
+                        Processes.Signal(peerPid, Processes.SIGKILL);
+                    }
+
+                    return RollBack(source, reason);
+                }
+
+                // O7.
+                try
+                {
+                    await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Ack, Pid = Environment.ProcessId }).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            handedOver = true;
+            var elapsed = _time.GetElapsedTime(started);
+            Log.UpgradeReady(_logger, Environment.ProcessId, newPid, generation, elapsed);
+            _state.TryTransition(LifecyclePhase.UpgradeDraining, $"pid {newPid} is serving; draining this process");
+
+            // O8.
+            _appLifetime.StopApplication();
+            return new UpgradeResult(true, $"pid {newPid} (generation {generation}) is serving after {elapsed.TotalMilliseconds:0} ms; pid {Environment.ProcessId} is draining", newPid);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                Volatile.Write(ref _busy, 0);
+            }
+        }
+    }
+
+    private async Task<(bool Ready, string Reason)> WaitForReadyAsync(UpgradeChannel channel, ISpawnedProcess? child, int newPid)
+    {
+        var timeout = _options.UpgradeTimeout;
+        try
+        {
+            var (message, _) = await channel.ReceiveAsync(timeout).ConfigureAwait(false);
+            switch (message?.Type)
+            {
+                case HandoffMessage.Ready:
+                    return (true, "");
+                case HandoffMessage.Failed:
+                    return (false, $"the new process (pid {newPid}) failed: {message.Reason}");
+                case null:
+                    var code = child is null ? null : await ExitCodeAsync(child).ConfigureAwait(false);
+                    return (false, $"the new process (pid {newPid}) exited{(code is { } c ? $" with code {c}" : "")} before reporting ready");
+                default:
+                    return (false, $"the new process (pid {newPid}) sent '{message.Type}' instead of ready");
+            }
+        }
+        catch (TimeoutException)
+        {
+            return (false, $"the new process (pid {newPid}) did not report ready within {timeout} (Lifecycle:UpgradeTimeout); killed it");
+        }
+        catch (InvalidDataException ex)
+        {
+            return (false, $"the new process (pid {newPid}) sent garbage: {ex.Message}");
+        }
+        catch (IOException ex)
+        {
+            return (false, $"the connection to the new process (pid {newPid}) failed: {ex.Message}");
+        }
+    }
+
+    private static async Task<int?> ExitCodeAsync(ISpawnedProcess child)
+    {
+        var winner = await Task.WhenAny(child.Exited, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        return winner == child.Exited ? await child.Exited.ConfigureAwait(false) : null;
+    }
+
+    private UpgradeResult Refuse(string source, string reason)
+    {
+        Log.UpgradeRefused(_logger, source, reason);
+        return new UpgradeResult(false, $"upgrade refused: {reason}");
+    }
+
+    private UpgradeResult RollBack(string source, string reason)
+    {
+        _state.TryTransition(LifecyclePhase.Running, "upgrade rolled back");
+        _systemd.Notify("READY=1");
+        Log.UpgradeRolledBack(_logger, source, reason);
+        return new UpgradeResult(false, $"upgrade rolled back, still serving on pid {Environment.ProcessId}: {reason}");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.UpgradeRequested, LogLevel.Information, "Upgrade requested by {Source}: pid {Pid}, generation {Generation} hands over its listeners", EventName = nameof(BatonEventIds.UpgradeRequested))]
+        public static partial void UpgradeRequested(ILogger logger, string source, int pid, int generation);
+
+        [LoggerMessage(BatonEventIds.ListenersHandedOff, LogLevel.Information, "Handed {Count} listener(s) ({Keys}) to pid {NewPid}; still serving until it reports ready", EventName = nameof(BatonEventIds.ListenersHandedOff))]
+        public static partial void ListenersHandedOff(ILogger logger, int count, string keys, int newPid);
+
+        [LoggerMessage(BatonEventIds.UpgradeReady, LogLevel.Information, "Upgrade ready: pid {NewPid} (generation {Generation}) serves after {Elapsed}; pid {OldPid} stops accepting and drains", EventName = nameof(BatonEventIds.UpgradeReady))]
+        public static partial void UpgradeReady(ILogger logger, int oldPid, int newPid, int generation, TimeSpan elapsed);
+
+        [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "UpgradeRolledBack ({Source}): {Reason}; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
+        public static partial void UpgradeRolledBack(ILogger logger, string source, string reason);
+
+        [LoggerMessage(BatonEventIds.UpgradeRefused, LogLevel.Warning, "Upgrade refused ({Source}): {Reason}", EventName = nameof(BatonEventIds.UpgradeRefused))]
+        public static partial void UpgradeRefused(ILogger logger, string source, string reason);
+    }
+}
