@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Baton.Demo;
 
 /// <summary>One line of Baton's JSON log.</summary>
-public sealed record LogEvent(int EventId, string Level, string Message, JsonElement State, DateTimeOffset Received)
+public sealed record LogEvent(int EventId, string Level, string Message, JsonElement State, DateTimeOffset Received, DateTimeOffset Timestamp)
 {
     public string? Get(string key) => State.ValueKind == JsonValueKind.Object && State.TryGetProperty(key, out var v) ? v.ToString() : null;
 }
@@ -36,6 +36,9 @@ public sealed class BatonProcess : IAsyncDisposable
     public IEnumerable<string> Output => _lines;
 
     public Task<int> Exited => _exited.Task;
+
+    /// <summary>True once this process reported that a new generation took over its listeners.</summary>
+    public bool HandedOff => _events.Any(e => e.EventId == Hosting.Diagnostics.BatonEventIds.UpgradeReady && e.Get("OldPid") == Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The command that starts this Baton build: the apphost, or <c>dotnet baton.dll</c>.</summary>
     public static (string File, string[] Prefix) Command(string? directory = null)
@@ -103,13 +106,16 @@ public sealed class BatonProcess : IAsyncDisposable
 
     private async Task<LogEvent> WithTimeout(Task<LogEvent> task, TimeSpan timeout, string what)
     {
-        var winner = await Task.WhenAny(task, Exited, Task.Delay(timeout)).ConfigureAwait(false);
+        // Once this process handed its listeners to a new generation, its exit is expected: later
+        // generations write to the same stdout and keep the event stream going.
+        var exited = HandedOff ? Task.Delay(Timeout.Infinite) : (Task)Exited;
+        var winner = await Task.WhenAny(task, exited, Task.Delay(timeout)).ConfigureAwait(false);
         if (winner == task)
         {
             return await task.ConfigureAwait(false);
         }
 
-        var reason = winner == Exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
+        var reason = winner == exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
         throw new TimeoutException($"waiting for {what}: {reason}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
     }
 
@@ -167,7 +173,8 @@ public sealed class BatonProcess : IAsyncDisposable
                 root.GetProperty("LogLevel").GetString() ?? "",
                 root.GetProperty("Message").GetString() ?? "",
                 root.TryGetProperty("State", out var state) ? state.Clone() : default,
-                DateTimeOffset.UtcNow);
+                DateTimeOffset.UtcNow,
+                root.TryGetProperty("Timestamp", out var ts) && ts.TryGetDateTimeOffset(out var t) ? t : DateTimeOffset.UtcNow);
         }
         catch (JsonException)
         {

@@ -32,8 +32,9 @@ public static class DemoCommand
             await baton.WaitForEventAsync(BatonEventIds.Started, EventTimeout).ConfigureAwait(false);
             var listening = await baton.WaitForEventAsync(BatonEventIds.ProxyListening, EventTimeout, e => e.Get("Key") == "public").ConfigureAwait(false);
             var baseUri = new Uri($"http://{listening.Get("EndPoint")}/");
+            var h2c = await baton.WaitForEventAsync(BatonEventIds.ProxyListening, EventTimeout, e => e.Get("Key") == "h2c").ConfigureAwait(false);
 
-            await using var load = new LoadGenerator(baseUri);
+            await using var load = new LoadGenerator(baseUri, new Uri($"http://{h2c.Get("EndPoint")}/"));
             var runner = new DemoRunner(baton, load, report, options, work.FullName, !options.Json);
             await runner.RunAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -72,7 +73,10 @@ internal static class DemoConfig
     public static string Json(int upstreamPort, bool upgrades) => $$"""
     {
       "Baton": {
-        "Listeners": { "public": { "Address": "127.0.0.1:0", "Protocols": "Http1AndHttp2" } },
+        "Listeners": {
+          "public": { "Address": "127.0.0.1:0", "Protocols": "Http1" },
+          "h2c": { "Address": "127.0.0.1:0", "Protocols": "Http2" }
+        },
         "Lifecycle": {
           "DrainTimeout": "00:00:10",
           "ShutdownGracePeriod": "00:00:01",

@@ -28,7 +28,7 @@ internal sealed class DemoReport
         foreach (var g in _samples.GroupBy(s => s.Phase))
         {
             var lat = g.Where(s => s.Ok && s.Kind is ClientKind.KeepAlive or ClientKind.NewConnection or ClientKind.H2c).Select(s => s.Milliseconds).Order().ToArray();
-            var spanSeconds = Math.Max(0.001, g.Sum(s => s.Milliseconds) / 1000.0 / Math.Max(1, g.Select(s => s.Kind).Distinct().Count()));
+            var spanSeconds = Math.Max(0.001, (g.Max(s => s.StartedAt) - g.Min(s => s.StartedAt)) / (double)System.Diagnostics.Stopwatch.Frequency);
             yield return (g.Key, g.Count(), g.Count(s => s.Ok), g.Count(s => !s.Ok && !s.Refused), g.Count(s => s.Refused),
                 g.Count() / spanSeconds, Percentile(lat, 0.50), Percentile(lat, 0.99));
         }
@@ -36,18 +36,23 @@ internal sealed class DemoReport
 
     public void Render()
     {
-        var table = new Table().Title("Baton demo").AddColumns("phase", "requests", "ok", "failed", "refused after close", "p50 ms", "p99 ms", "upgrade time", "old process exit after last request");
+        var table = new Table().Title("Baton demo").AddColumns("phase", "requests", "ok", "lost", "req/s", "p50 ms", "p99 ms", "upgrade ms", "exit after last req");
         foreach (var r in Rows())
         {
             var up = _upgrades.FirstOrDefault(u => $"upgrade {u.N}" == r.Phase);
             table.AddRow(r.Phase, r.Requests.ToString(CultureInfo.InvariantCulture), r.Ok.ToString(CultureInfo.InvariantCulture),
-                r.Failed == 0 ? "[green]0[/]" : $"[red]{r.Failed}[/]", r.Refused.ToString(CultureInfo.InvariantCulture),
-                r.P50.ToString("0.00", CultureInfo.InvariantCulture), r.P99.ToString("0.00", CultureInfo.InvariantCulture),
-                up.N > 0 ? $"{up.UpgradeTime.TotalMilliseconds:0} ms (pid {up.OldPid} -> {up.NewPid})" : "",
-                r.Phase == "shutdown" ? Markup.Escape(ShutdownDrain ?? "") : up.N > 0 ? Markup.Escape(up.DrainAfterLast ?? "") : "");
+                r.Failed == 0 ? "[green]0[/]" : $"[red]{r.Failed}[/]", r.Rps.ToString("0", CultureInfo.InvariantCulture),
+                r.P50.ToString("0.0", CultureInfo.InvariantCulture), r.P99.ToString("0.0", CultureInfo.InvariantCulture),
+                up.N > 0 ? up.UpgradeTime.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) : "",
+                Ms(r.Phase == "shutdown" ? ShutdownDrain : up.N > 0 ? up.DrainAfterLast : null));
         }
 
         AnsiConsole.Write(table);
+        foreach (var u in _upgrades)
+        {
+            AnsiConsole.MarkupLine($"upgrade {u.N}: pid {u.OldPid} -> {u.NewPid}");
+        }
+
         var errors = _samples.Where(s => !s.Ok && !s.Refused).GroupBy(s => $"{s.Kind}: {s.Error}").Take(5);
         foreach (var e in errors)
         {
@@ -74,6 +79,9 @@ internal sealed class DemoReport
         }).ToArray(),
         ["shutdownExitAfterLastRequest"] = ShutdownDrain,
     };
+
+    private static string Ms(string? span)
+        => TimeSpan.TryParse(span, CultureInfo.InvariantCulture, out var t) ? $"{t.TotalMilliseconds:0.0} ms" : "";
 
     private static double Percentile(double[] sorted, double p)
         => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -89,7 +89,9 @@ internal sealed class DemoRunner
         Signals.Send(serving, Signals.SIGQUIT);
         var ready = await _baton.WaitForEventAsync(BatonEventIds.UpgradeReady, EventTimeout, e => e.Get("OldPid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         var newPid = int.Parse(ready.Get("NewPid")!, System.Globalization.CultureInfo.InvariantCulture);
-        var upgradeTime = ready.Received - signalled;
+        // Signal → the new process accepting (its Started event, logged once its listeners accept).
+        var started = await _baton.WaitForEventAsync(BatonEventIds.Started, EventTimeout, e => e.Get("Pid") == ready.Get("NewPid")).ConfigureAwait(false);
+        var upgradeTime = started.Timestamp - signalled;
         var exit = await _baton.WaitForEventAsync(BatonEventIds.ShutdownComplete, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         var drained = await _baton.WaitForEventAsync(BatonEventIds.DrainCompleted, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         _report.Upgrade(n, serving, newPid, upgradeTime, drained.Get("AfterLast"));

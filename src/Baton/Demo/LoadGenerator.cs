@@ -16,7 +16,7 @@ public enum ClientKind
 }
 
 /// <summary>One request's outcome.</summary>
-public readonly record struct Sample(ClientKind Kind, string Phase, bool Ok, bool Refused, double Milliseconds, string? Error);
+public readonly record struct Sample(ClientKind Kind, string Phase, bool Ok, bool Refused, double Milliseconds, string? Error, long StartedAt = 0);
 
 /// <summary>
 /// Concurrent clients against Baton on loopback. Every request is recorded against the phase that
@@ -26,6 +26,7 @@ public readonly record struct Sample(ClientKind Kind, string Phase, bool Ok, boo
 public sealed class LoadGenerator : IAsyncDisposable
 {
     private readonly Uri _baseUri;
+    private readonly Uri _h2cUri;
     private readonly List<Task> _workers = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
@@ -33,7 +34,13 @@ public sealed class LoadGenerator : IAsyncDisposable
     private volatile string _phase = "steady";
     private long _started;
 
-    public LoadGenerator(Uri baseUri) => _baseUri = baseUri;
+    /// <param name="baseUri">An HTTP/1.1 listener.</param>
+    /// <param name="h2cUri">An HTTP/2 prior-knowledge listener (defaults to <paramref name="baseUri"/>).</param>
+    public LoadGenerator(Uri baseUri, Uri? h2cUri = null)
+    {
+        _baseUri = baseUri;
+        _h2cUri = h2cUri ?? baseUri;
+    }
 
     public string Phase { get => _phase; set => _phase = value; }
 
@@ -80,6 +87,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             var phase = _phase;
+            var startedAt = Stopwatch.GetTimestamp();
             var sw = Stopwatch.StartNew();
             Interlocked.Increment(ref _started);
             try
@@ -87,16 +95,16 @@ public sealed class LoadGenerator : IAsyncDisposable
                 bool ok = kind == ClientKind.WebSocket
                     ? await WebSocketRoundTripsAsync(stop).ConfigureAwait(false)
                     : await RequestAsync(client, kind).ConfigureAwait(false);
-                Record(new Sample(kind, phase, ok, false, sw.Elapsed.TotalMilliseconds, ok ? null : "unexpected response"));
+                Record(new Sample(kind, phase, ok, false, sw.Elapsed.TotalMilliseconds, ok ? null : "unexpected response", startedAt));
             }
             catch (Exception ex) when (IsRefused(ex))
             {
-                Record(new Sample(kind, phase, false, true, sw.Elapsed.TotalMilliseconds, "refused"));
+                Record(new Sample(kind, phase, false, true, sw.Elapsed.TotalMilliseconds, "refused", startedAt));
                 await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                Record(new Sample(kind, phase, false, false, sw.Elapsed.TotalMilliseconds, ex.GetBaseException().Message));
+                Record(new Sample(kind, phase, false, false, sw.Elapsed.TotalMilliseconds, ex.GetBaseException().Message, startedAt));
             }
         }
     }
@@ -110,7 +118,7 @@ public sealed class LoadGenerator : IAsyncDisposable
             ClientKind.H2c => ("", HttpVersion.Version20),
             _ => ("", HttpVersion.Version11),
         };
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_baseUri, path))
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kind == ClientKind.H2c ? _h2cUri : _baseUri, path))
         {
             Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
