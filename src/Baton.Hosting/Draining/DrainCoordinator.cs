@@ -114,7 +114,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
     {
         await _tracker.WhenIdleAsync().ConfigureAwait(false);
         Interlocked.Exchange(ref _lastRequestEnded, _time.GetTimestamp());
-        _tracker.AbortIdleHttp2("Baton drain: no request left on this HTTP/2 connection after GOAWAY.");
+        if (Environment.GetEnvironmentVariable("BATON_EXPERIMENT_NO_H2_ABORT") is null) _tracker.AbortIdleHttp2("Baton drain: no request left on this HTTP/2 connection after GOAWAY.");
     }
 
     // Steps 2 and 4: progress once a second, long-lived close and the deadline.

@@ -10,26 +10,28 @@ namespace Baton.Hosting.Draining;
 /// </summary>
 internal sealed class RequestTrackingMiddleware
 {
-    private static readonly Func<object, Task> s_closeIfShuttingDown = static state =>
-    {
-        var (context, lifecycle) = ((HttpContext, ILifecycle))state;
-        if (lifecycle.Phase.IsShuttingDown())
-        {
-            context.Response.Headers.Connection = "close";
-        }
-
-        return Task.CompletedTask;
-    };
-
     private readonly RequestDelegate _next;
     private readonly ConnectionTracker _tracker;
     private readonly ILifecycle _lifecycle;
+
+    // One delegate for the middleware's lifetime; the per-request state is the HttpContext itself,
+    // so registering it allocates nothing per request.
+    private readonly Func<object, Task> _closeIfShuttingDown;
 
     public RequestTrackingMiddleware(RequestDelegate next, ConnectionTracker tracker, ILifecycle lifecycle)
     {
         _next = next;
         _tracker = tracker;
         _lifecycle = lifecycle;
+        _closeIfShuttingDown = state =>
+        {
+            if (_lifecycle.Phase.IsShuttingDown())
+            {
+                ((HttpContext)state).Response.Headers.Connection = "close";
+            }
+
+            return Task.CompletedTask;
+        };
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -55,7 +57,7 @@ internal sealed class RequestTrackingMiddleware
                 }
                 else
                 {
-                    context.Response.OnStarting(s_closeIfShuttingDown, (context, _lifecycle));
+                    context.Response.OnStarting(_closeIfShuttingDown, context);
                 }
 
                 var upgrade = context.Features.Get<IHttpUpgradeFeature>();

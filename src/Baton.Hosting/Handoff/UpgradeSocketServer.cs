@@ -39,13 +39,16 @@ internal sealed partial class UpgradeSocketServer : IDisposable
             return;
         }
 
-        // The file is stale, or belongs to the generation this one replaced (it is draining and
-        // needs it no more): take the path over.
-        File.Delete(path);
+        // Bind a private name, then rename it over the path: the takeover from a stale file, or
+        // from the generation this one replaced, is atomic. .NET unlinks the name it bound when the
+        // socket is disposed; that is the private name, never the path a newer generation owns.
+        var bound = $"{path}.{Environment.ProcessId}";
+        File.Delete(bound);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        listener.Bind(new UnixDomainSocketEndPoint(bound));
+        File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen(8);
+        File.Move(bound, path, overwrite: true);
         _listener = listener;
         _state.PhaseChanged += OnPhaseChanged;
         Log.Listening(_logger, path);

@@ -15,7 +15,7 @@ namespace Baton.Configuration;
 /// </summary>
 internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
 {
-    private readonly IConfigurationRoot _root;
+    private readonly ConfigFileProvider _file;
     private readonly string _path;
     private readonly BatonSettings _running;
     private readonly ILogger _logger;
@@ -26,7 +26,7 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
 
     public ConfigReloader(IConfigurationRoot root, string path, BatonSettings running, ILogger<ConfigReloader> logger)
     {
-        _root = root;
+        _file = root.Providers.OfType<ConfigFileProvider>().Single();
         _path = Path.GetFullPath(path);
         _running = running;
         _logger = logger;
@@ -38,10 +38,13 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
     {
         lock (_gate)
         {
+            // Read once: the settings validated here are the ones applied, whatever the file holds by then.
+            IDictionary<string, string?> settings;
             BatonSettings next;
             try
             {
-                next = ConfigValidator.Validate(ConfigLoader.Load(_path), Path.GetDirectoryName(_path)!);
+                settings = ConfigLoader.Read(_path);
+                next = ConfigValidator.Validate(ConfigLoader.Build(settings), Path.GetDirectoryName(_path)!);
             }
             catch (ConfigException ex)
             {
@@ -49,7 +52,7 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
                 return;
             }
 
-            _root.Reload();
+            _file.Replace(settings);
             var changed = ListenerDiff(_running, next);
             if (changed.Count > 0)
             {

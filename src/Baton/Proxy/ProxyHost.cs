@@ -142,6 +142,8 @@ public static partial class ProxyHost
             Log.Listening(logger, l.Key, owned.EndPoint.ToString() ?? l.Address, l.Protocols.ToString(), l.IsTls ? "https" : "http");
         }
 
+        // The reloader watches the file from its construction: create it now, not at the first SIGHUP.
+        _ = app.Services.GetRequiredService<IReloadHandler>();
         lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
         await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
