@@ -33,6 +33,7 @@ public static class BatonHostingExtensions
         services.AddSingleton<ConnectionTracker>();
         services.AddSingleton<ShutdownOutcome>();
         services.AddSingleton<ProcessIdentity>();
+        services.AddSingleton<Diagnostics.BatonMetrics>();
         services.TryAddSingleton<ListenerTable>();
         services.AddSingleton<IHostLifetime, BatonHostLifetime>();
         services.AddHostedService<DrainCoordinator>();

@@ -36,12 +36,14 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private readonly HandoffIntake _intake;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly BatonMetrics _metrics;
     private int _busy;
 
     public UpgradeCoordinator(LifecycleState state, ListenerTable table, IHostApplicationLifetime appLifetime,
         IOptions<LifecycleOptions> options, ProcessIdentity identity, Systemd systemd, IUpgradeSpawner spawner,
-        HandoffIntake intake, TimeProvider time, ILogger<UpgradeCoordinator> logger)
+        HandoffIntake intake, TimeProvider time, BatonMetrics metrics, ILogger<UpgradeCoordinator> logger)
     {
+        _metrics = metrics;
         _state = state;
         _table = table;
         _appLifetime = appLifetime;
@@ -189,6 +191,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             _state.TryTransition(LifecyclePhase.UpgradeDraining, $"pid {newPid} is serving; draining this process");
 
             // O8.
+            _metrics.UpgradeFinished("ready");
             _appLifetime.StopApplication();
             return new UpgradeResult(true, $"pid {newPid} (generation {generation}) is serving after {elapsed.TotalMilliseconds:0} ms; pid {Environment.ProcessId} is draining", newPid);
         }
@@ -242,6 +245,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
 
     private UpgradeResult Refuse(string source, string reason)
     {
+        _metrics.UpgradeFinished("refused");
         Log.UpgradeRefused(_logger, source, reason);
         return new UpgradeResult(false, $"upgrade refused: {reason}");
     }
@@ -250,6 +254,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     {
         _state.TryTransition(LifecyclePhase.Running, "upgrade rolled back");
         _systemd.Notify("READY=1");
+        _metrics.UpgradeFinished("rolled_back");
         Log.UpgradeRolledBack(_logger, source, reason);
         return new UpgradeResult(false, $"upgrade rolled back, still serving on pid {Environment.ProcessId}: {reason}");
     }

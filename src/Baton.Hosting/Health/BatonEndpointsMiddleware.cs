@@ -76,6 +76,12 @@ internal sealed class BatonEndpointsMiddleware
                 await UpgradeAsync(context, services).ConfigureAwait(false);
                 return;
             default:
+                if (services.GetServices<IAdminEndpoint>().FirstOrDefault(e => e.Path == path) is { } extra)
+                {
+                    await extra.HandleAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
                 context.Response.StatusCode = 404;
                 return;
         }
@@ -104,6 +110,15 @@ internal sealed class BatonEndpointsMiddleware
 
     private static Task WriteJson<T>(HttpContext context, int status, T value)
         => Write(context, status, JsonSerializer.SerializeToUtf8Bytes(value, StatusReport.JsonOptions));
+}
+
+/// <summary>An extra endpoint of the admin listener (for example <c>/metrics</c>), added by the application.</summary>
+public interface IAdminEndpoint
+{
+    /// <summary>The exact path it answers.</summary>
+    string Path { get; }
+
+    Task HandleAsync(HttpContext context);
 }
 
 /// <summary>What <c>GET /status</c> and <c>baton status</c> report.</summary>

@@ -64,6 +64,7 @@ public static partial class ProxyHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        builder.Services.AddSingleton<Baton.Hosting.Health.IAdminEndpoint, MetricsEndpoint>();
         builder.Services.AddSingleton<UpstreamPools>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
