@@ -94,7 +94,13 @@ public static class BatonUpgradeExtensions
         services.AddSingleton<UpgradeCoordinator>();
         services.AddSingleton<UpgradeSocketServer>();
         services.AddSingleton<ReadyAnnouncer>();
-        if (enabled)
+        services.AddSingleton<SupervisorLink>();
+        if (intake.Supervised)
+        {
+            // The supervisor owns the listeners and runs upgrades; this worker asks it.
+            services.AddSingleton<IUpgradeHandler>(sp => sp.GetRequiredService<SupervisorLink>());
+        }
+        else if (enabled)
         {
             services.AddSingleton<IUpgradeHandler>(sp => sp.GetRequiredService<UpgradeCoordinator>());
         }

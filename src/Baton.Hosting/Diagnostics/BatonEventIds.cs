@@ -49,6 +49,8 @@ public static class BatonEventIds
     public const int UpgradeProgress = 1212;
     public const int SystemdNotifyFailed = 1213;
     public const int HandoffFailed = 1214;
+    public const int SupervisorStarted = 1215;
+    public const int WorkerDied = 1216;
 
     // Health and control 1300–1399
     public const int MarkedUnhealthy = 1300;
@@ -98,6 +100,8 @@ public static class BatonEventIds
         UpgradeProgress => nameof(UpgradeProgress),
         SystemdNotifyFailed => nameof(SystemdNotifyFailed),
         HandoffFailed => nameof(HandoffFailed),
+        SupervisorStarted => nameof(SupervisorStarted),
+        WorkerDied => nameof(WorkerDied),
         MarkedUnhealthy => nameof(MarkedUnhealthy),
         PreStopRequested => nameof(PreStopRequested),
         AdminListening => nameof(AdminListening),

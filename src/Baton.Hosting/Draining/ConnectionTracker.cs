@@ -146,17 +146,20 @@ public sealed class ConnectionTracker
     }
 
     /// <summary>
-    /// Aborts HTTP/2 connections with no active stream. Kestrel already sent them GOAWAY; a client
-    /// that stays silent after the first GOAWAY would otherwise hold the drain until its deadline.
+    /// Closes HTTP/2 connections with no active stream the way a client's FIN would: Kestrel then
+    /// sends its final GOAWAY (naming the last stream it processed), flushes what it wrote and
+    /// closes with FIN. Kestrel 10 re-checks a connection after its first GOAWAY only when the
+    /// client sends a frame, so a client that stays silent would hold the drain until its
+    /// deadline. Aborting the connection instead would cut off the end of the last response.
     /// </summary>
-    internal int AbortIdleHttp2(string reason)
+    internal int CloseIdleHttp2()
     {
         int n = 0;
         foreach (var c in _connections.Values)
         {
             if (c.IsHttp2 && c.ActiveRequests == 0)
             {
-                c.Context.Abort(new ConnectionAbortedException(reason));
+                c.Context.Transport.Input.CancelPendingRead();
                 n++;
             }
         }

@@ -17,6 +17,7 @@ internal sealed class RequestTrackingMiddleware
     // One delegate for the middleware's lifetime; the per-request state is the HttpContext itself,
     // so registering it allocates nothing per request.
     private readonly Func<object, Task> _closeIfShuttingDown;
+    private readonly Func<object, Task> _endHttp2Request;
 
     public RequestTrackingMiddleware(RequestDelegate next, ConnectionTracker tracker, ILifecycle lifecycle)
     {
@@ -32,22 +33,36 @@ internal sealed class RequestTrackingMiddleware
 
             return Task.CompletedTask;
         };
+        _endHttp2Request = state =>
+        {
+            _tracker.RequestEnded(((HttpContext)state).Features.Get<TrackedConnection>());
+            return Task.CompletedTask;
+        };
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
         var connection = context.Features.Get<TrackedConnection>();
         _tracker.RequestStarted(connection);
+        if (HttpProtocol.IsHttp2(context.Request.Protocol))
+        {
+            // HTTP/2: the request counts until Kestrel has queued the stream's END_STREAM
+            // (OnCompleted runs after that), not merely until the app returns: when the last
+            // request ends the drain closes idle HTTP/2 connections, and that must not overtake
+            // the end of a response.
+            if (connection is not null)
+            {
+                connection.IsHttp2 = true;
+            }
+
+            context.Response.OnCompleted(_endHttp2Request, context);
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            if (HttpProtocol.IsHttp2(context.Request.Protocol))
-            {
-                if (connection is not null)
-                {
-                    connection.IsHttp2 = true;
-                }
-            }
-            else if (!HttpProtocol.IsHttp3(context.Request.Protocol))
+            if (!HttpProtocol.IsHttp3(context.Request.Protocol))
             {
                 // HTTP/1.x: once shutting down, close the connection after this response so the
                 // client never races a keep-alive close (the grace period serves normally otherwise).

@@ -34,6 +34,7 @@ public sealed class HandoffIntake : IDisposable
 
     private HandoffIntake(IntakeMode mode, List<(int Fd, string Key)> inherited, UpgradeChannel? channel, int[] draining, string? error)
     {
+        Supervised = Take(ListenFdsVariable.SupervisedName) == "1" && channel is not null;
         Mode = mode;
         _inherited = inherited;
         _channel = channel;
@@ -42,6 +43,9 @@ public sealed class HandoffIntake : IDisposable
     }
 
     public IntakeMode Mode { get; }
+
+    /// <summary>True for a worker of the supervisor: it keeps the channel after ready and upgrades through it.</summary>
+    public bool Supervised { get; }
 
     /// <summary>Set when the handed-in environment is unusable: the process must not start (exit 2).</summary>
     public string? Error { get; }
@@ -133,6 +137,11 @@ public sealed class HandoffIntake : IDisposable
         try
         {
             await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Ready, Pid = Environment.ProcessId }).ConfigureAwait(false);
+            if (Supervised)
+            {
+                return; // the supervisor keeps talking: see SupervisorLink
+            }
+
             await channel.ReceiveAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or InvalidDataException or SocketException)
@@ -141,9 +150,15 @@ public sealed class HandoffIntake : IDisposable
         }
         finally
         {
-            Dispose();
+            if (!Supervised)
+            {
+                Dispose();
+            }
         }
     }
+
+    /// <summary>The channel to the supervisor, for a supervised worker once it reported ready.</summary>
+    internal UpgradeChannel? SupervisorChannel => Supervised ? _channel : null;
 
     /// <summary>Tells the old process this one failed (it rolls back and keeps serving).</summary>
     public async Task ReportFailureAsync(string reason)

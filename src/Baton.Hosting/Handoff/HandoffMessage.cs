@@ -17,6 +17,15 @@ public sealed record HandoffMessage
     public const string Ack = "ack";
     public const string Refused = "refused";
 
+    /// <summary>Supervisor → worker: a new worker serves; stop accepting and drain.</summary>
+    public const string Drain = "drain";
+
+    /// <summary>Worker → supervisor: please upgrade (SIGQUIT or <c>baton upgrade</c> reached the worker).</summary>
+    public const string Upgrade = "upgrade";
+
+    /// <summary>Supervisor → worker: the outcome of the upgrade it asked for.</summary>
+    public const string Result = "result";
+
     /// <summary>The protocol version; a peer with another version is refused.</summary>
     public const int CurrentVersion = 1;
 
@@ -42,6 +51,10 @@ public sealed record HandoffMessage
     [JsonPropertyName("reason")]
     public string? Reason { get; init; }
 
+    /// <summary>For <see cref="Result"/>: whether the upgrade succeeded.</summary>
+    [JsonPropertyName("ok")]
+    public bool Succeeded { get; init; }
+
     /// <summary>The largest message accepted; anything longer is garbage.</summary>
     public const int MaxLength = 16 * 1024;
 
@@ -54,7 +67,7 @@ public sealed record HandoffMessage
         try
         {
             var message = JsonSerializer.Deserialize<HandoffMessage>(line);
-            if (message is null || message.Type is not (Hello or Listeners or Ready or Failed or Ack or Refused))
+            if (message is null || message.Type is not (Hello or Listeners or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
             {
                 error = "not a handoff message (unknown or missing \"type\")";
                 return null;

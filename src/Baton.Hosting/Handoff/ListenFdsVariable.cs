@@ -14,6 +14,9 @@ public static class ListenFdsVariable
     /// <summary>The inherited end of the channel to the old process (ready/failed reports).</summary>
     public const string ChannelName = "BATON_UPGRADE_FD";
 
+    /// <summary>Set to 1 for a worker started by the supervisor (<c>baton run --supervise</c>, or PID 1).</summary>
+    public const string SupervisedName = "BATON_SUPERVISED";
+
     /// <summary>Pids of older generations still draining, comma-separated.</summary>
     public const string DrainingName = "BATON_DRAINING_PIDS";
 

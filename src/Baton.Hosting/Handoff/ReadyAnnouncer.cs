@@ -18,11 +18,13 @@ internal sealed partial class ReadyAnnouncer
     private readonly LifecycleState _state;
     private readonly LifecycleOptions _options;
     private readonly UpgradeSocketServer _upgradeSocket;
+    private readonly SupervisorLink _supervisor;
     private readonly ILogger _logger;
 
     public ReadyAnnouncer(HandoffIntake intake, Systemd systemd, LifecycleState state, IOptions<LifecycleOptions> options,
-        UpgradeSocketServer upgradeSocket, ILogger<ReadyAnnouncer> logger)
+        UpgradeSocketServer upgradeSocket, SupervisorLink supervisor, ILogger<ReadyAnnouncer> logger)
     {
+        _supervisor = supervisor;
         _intake = intake;
         _systemd = systemd;
         _state = state;
@@ -34,6 +36,13 @@ internal sealed partial class ReadyAnnouncer
     public async Task AnnounceAsync()
     {
         await _intake.ReportReadyAsync().ConfigureAwait(false);
+        if (_intake.Supervised)
+        {
+            // The supervisor is the service's process: it writes the PID file and talks to systemd.
+            _supervisor.Start();
+            return;
+        }
+
         if (_options.PidFile is { } pidFile)
         {
             var temp = pidFile + ".tmp";

@@ -5,8 +5,8 @@ namespace Baton.Hosting.Handoff;
 /// <summary>What a re-exec upgrade runs: <c>Lifecycle:UpgradeCommand</c>, else this process's own command line.</summary>
 public static class UpgradeCommandLine
 {
-    /// <summary>Flags that must not pass to the re-exec'd process (it inherits its sockets instead).</summary>
-    private static readonly string[] s_dropped = ["--upgrade"];
+    /// <summary>Flags that must not pass to the re-exec'd process or a worker (it inherits its sockets instead).</summary>
+    private static readonly string[] s_dropped = ["--upgrade", "--supervise"];
 
     public static IReadOnlyList<string> Resolve(string? configured)
     {

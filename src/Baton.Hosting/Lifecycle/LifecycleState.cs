@@ -85,6 +85,7 @@ public sealed partial class LifecycleState : ILifecycle
         (LifecyclePhase.UpgradeStarting, LifecyclePhase.HandingOff) => true,
         (LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff, LifecyclePhase.Running) => true, // rolled back
         (LifecyclePhase.HandingOff, LifecyclePhase.UpgradeDraining) => true,
+        (LifecyclePhase.Running, LifecyclePhase.UpgradeDraining) => true, // a supervised worker told to drain
         _ => false,
     };
 

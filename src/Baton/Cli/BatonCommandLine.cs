@@ -38,8 +38,9 @@ public static class BatonCommandLine
         logFormat.AcceptOnlyFromAmong("simple", "json");
         var upgrade = new Option<bool>("--upgrade") { Description = "Take the listeners over from the running Baton on Lifecycle:SocketPath, then report ready to it." };
 
-        var run = new Command("run", "Run the proxy.") { config, logFormat, upgrade };
-        run.SetAction((p, _) => ProxyHost.RunAsync(new RunOptions(p.GetValue(config)!, p.GetValue(logFormat) == "json", p.GetValue(upgrade))));
+        var supervise = new Option<bool>("--supervise") { Description = "Run as a supervisor that owns the listeners and restarts or upgrades a serving worker under it; the default as PID 1 (a container)." };
+        var run = new Command("run", "Run the proxy.") { config, logFormat, upgrade, supervise };
+        run.SetAction((p, _) => ProxyHost.RunAsync(new RunOptions(p.GetValue(config)!, p.GetValue(logFormat) == "json", p.GetValue(upgrade), p.GetValue(supervise))));
 
         var checkConfig = new Option<string>("--config", "-c") { Description = "The JSON config file.", Required = true };
         var check = new Command("check", "Validate a config file and print the effective configuration.") { checkConfig };

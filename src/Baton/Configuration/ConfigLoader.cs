@@ -29,10 +29,16 @@ public static class ConfigLoader
     /// <exception cref="ConfigException">The file is missing, unreadable or not valid JSON.</exception>
     internal static IDictionary<string, string?> Read(string path)
     {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new ConfigException($"config file '{path}' is a directory; pass a JSON file with --config");
+        }
+
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(Path.GetFullPath(path));
+            bytes = File.ReadAllBytes(full);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -37,7 +37,7 @@ public static class ConfigValidator
     {
         var errors = new List<string>();
         var baton = config.GetSection("Baton");
-        Unknown(errors, baton, s_batonKeys);
+        UnknownKeys.Check(errors, baton, s_batonKeys);
 
         var listeners = new List<ListenerSettings>();
         var listenersSection = baton.GetSection("Listeners");
@@ -58,7 +58,7 @@ public static class ConfigValidator
         var adminSection = baton.GetSection("Admin");
         if (adminSection.Exists())
         {
-            Unknown(errors, adminSection, s_adminKeys);
+            UnknownKeys.Check(errors, adminSection, s_adminKeys);
             admin = ReadListener(errors, adminSection, ListenerSettings.AdminKey, baseDirectory, isAdmin: true);
         }
 
@@ -84,14 +84,16 @@ public static class ConfigValidator
         var path = section.Path;
         if (!isAdmin)
         {
-            Unknown(errors, section, s_listenerKeys);
-            Unknown(errors, section.GetSection("Certificate"), s_certificateKeys);
+            UnknownKeys.Check(errors, section, s_listenerKeys);
+            UnknownKeys.Check(errors, section.GetSection("Certificate"), s_certificateKeys);
         }
 
         var address = section["Address"];
         if (string.IsNullOrWhiteSpace(address))
         {
-            errors.Add($"{path}:Address is missing; e.g. \"0.0.0.0:8080\", \"[::]:8080\" or \"unix:/run/baton.sock\"");
+            errors.Add(isAdmin
+                ? $"{path}:Address is missing; e.g. \"127.0.0.1:9901\", \"[::1]:9901\" or \"unix:/run/baton-admin.sock\""
+                : $"{path}:Address is missing; e.g. \"0.0.0.0:8080\", \"[::]:8080\" or \"unix:/run/baton.sock\"");
             return null;
         }
 
@@ -197,7 +199,7 @@ public static class ConfigValidator
 
     private static LifecycleOptions ReadLifecycle(List<string> errors, IConfigurationSection section)
     {
-        Unknown(errors, section, s_lifecycleKeys);
+        UnknownKeys.Check(errors, section, s_lifecycleKeys);
         var o = new LifecycleOptions();
         o.DrainTimeout = Duration(errors, section, "DrainTimeout", "drain_timeout_ms") ?? o.DrainTimeout;
         o.ShutdownGracePeriod = Duration(errors, section, "ShutdownGracePeriod", "shutdown_grace_period_ms") ?? o.ShutdownGracePeriod;
@@ -286,17 +288,6 @@ public static class ConfigValidator
         }
 
         return full;
-    }
-
-    private static void Unknown(List<string> errors, IConfigurationSection section, string[] allowed)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            if (!allowed.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                errors.Add($"{child.Path}: unknown key '{child.Key}'; allowed: {string.Join(", ", allowed.Where(a => !a.Contains('_')))}");
-            }
-        }
     }
 
     private static void DuplicateAddresses(List<string> errors, IReadOnlyList<ListenerSettings> listeners)

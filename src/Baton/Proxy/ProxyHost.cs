@@ -19,7 +19,8 @@ namespace Baton.Proxy;
 /// <param name="ConfigPath">The JSON config file.</param>
 /// <param name="JsonLogs">Structured JSON logs on stdout instead of single lines.</param>
 /// <param name="Upgrade">Take the listeners over from the running Baton on <c>Lifecycle:SocketPath</c>.</param>
-public sealed record RunOptions(string ConfigPath, bool JsonLogs, bool Upgrade);
+/// <param name="Supervise">Run as the supervisor of a serving worker (automatic as PID 1).</param>
+public sealed record RunOptions(string ConfigPath, bool JsonLogs, bool Upgrade, bool Supervise = false);
 
 /// <summary>
 /// The composition root of <c>baton run</c>: validate everything, build Kestrel + YARP, claim the
@@ -52,6 +53,11 @@ public static partial class ProxyHost
         {
             await intake.ReportFailureAsync($"config error: {ex.Message.ReplaceLineEndings("; ")}").ConfigureAwait(false);
             return ConfigError(ex.Message);
+        }
+
+        if ((run.Supervise || Environment.ProcessId == 1) && !intake.Supervised && intake.Mode is IntakeMode.None or IntakeMode.Systemd)
+        {
+            return await SuperviseAsync(run, settings, intake).ConfigureAwait(false);
         }
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
@@ -154,6 +160,32 @@ public static partial class ProxyHost
         await app.DisposeAsync().ConfigureAwait(false);
         table.Dispose();
         return outcome.ExitCode;
+    }
+
+    /// <summary><c>baton run --supervise</c> (and PID 1): own the listeners, run the proxy in a worker under this process.</summary>
+    private static async Task<int> SuperviseAsync(RunOptions run, BatonSettings settings, HandoffIntake intake)
+    {
+        using var loggers = LoggerFactory.Create(b => ConfigureLogging(b, run.JsonLogs));
+        using var table = new ListenerTable(loggers.CreateLogger<ListenerTable>());
+        try
+        {
+            await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            foreach (var l in AllListeners(settings))
+            {
+                table.Claim(l.Key, l.EndPoint, l.Backlog);
+            }
+
+            table.CloseUnclaimed();
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or HandoffException)
+        {
+            Console.Error.WriteLine($"baton: {ex.Message}");
+            return ExitCodes.Error;
+        }
+
+        var supervisor = new Supervisor(table, UpgradeCommandLine.Resolve(settings.Lifecycle.UpgradeCommand), settings.Lifecycle,
+            new Systemd(loggers.CreateLogger<Systemd>()), new ProcessSpawner(), loggers.CreateLogger<Supervisor>());
+        return await supervisor.RunAsync().ConfigureAwait(false);
     }
 
     private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, OwnedListener owned, Dictionary<string, X509Certificate2> certificates)

@@ -79,6 +79,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     internal static partial int Kill(int pid, int signal);
 
+    // SAFETY: act is null (nothing changes); oldact points to a stack buffer larger than struct
+    // sigaction on x86_64 and aarch64 (152 bytes), of which the kernel only writes.
+    [LibraryImport(Library, EntryPoint = "sigaction", SetLastError = true)]
+    internal static partial int SigAction(int signal, void* act, void* oldact);
+
     // SAFETY: no arguments; cannot fail.
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();

@@ -1,5 +1,6 @@
 namespace Baton.Hosting.Handoff.Native;
 
+
 /// <summary>Signals to other processes by pid (.NET can only SIGKILL its own children).</summary>
 internal static class Processes
 {
@@ -10,4 +11,17 @@ internal static class Processes
     public static bool IsAlive(int pid) => pid > 0 && (LibC.Kill(pid, 0) == 0 || Errno.Last == 1 /* EPERM: exists */);
 
     public static bool Signal(int pid, int signal) => pid > 0 && LibC.Kill(pid, signal) == 0;
+
+    public const int SIGQUIT = 3;
+
+    /// <summary>
+    /// True when SIGQUIT was ignored when this process started. A shell starts background jobs with
+    /// SIGQUIT ignored (POSIX), and .NET then leaves it ignored even when a handler is registered,
+    /// so such a process cannot be upgraded with SIGQUIT (<c>baton upgrade</c> still works).
+    /// </summary>
+    public static unsafe bool IsQuitIgnored()
+    {
+        byte* old = stackalloc byte[256];
+        return LibC.SigAction(SIGQUIT, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */;
+    }
 }
