@@ -18,6 +18,8 @@ internal sealed class MetricsEndpoint : IAdminEndpoint
         _ = metrics; // created before the adapter starts listening
         if (Interlocked.Exchange(ref s_configured, 1) == 0)
         {
+            // No EventCounter bridge: it would enable Kestrel's and YARP's EventSources.
+            Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressMeters = true, SuppressDebugMetrics = true });
             Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == BatonMetrics.MeterName);
         }
     }
