@@ -101,9 +101,13 @@ public sealed class ConnectionTracker
     /// <summary>A snapshot of the open connections.</summary>
     public IReadOnlyCollection<TrackedConnection> Connections => _connections.Values.ToArray();
 
-    /// <summary>Closes every long-lived stream: WebSockets get a close frame with 1001 first.</summary>
+    /// <summary>
+    /// Closes every long-lived stream: WebSockets get a close frame with 1001 first, and the rest of
+    /// <paramref name="closeTimeout"/> to answer it (the connection then ends by itself, with FIN);
+    /// what is still open after that is aborted.
+    /// </summary>
     /// <returns>How many long-lived streams there were, and how many got a close frame.</returns>
-    internal async Task<(int Total, int CloseFramesSent)> CloseLongLivedAsync(TimeSpan flushTimeout)
+    internal async Task<(int Total, int CloseFramesSent)> CloseLongLivedAsync(TimeSpan closeTimeout)
     {
         var streams = new List<(TrackedConnection Connection, ILongLivedStream Stream)>();
         foreach (var c in _connections.Values)
@@ -114,7 +118,7 @@ public sealed class ConnectionTracker
             }
         }
 
-        using var cts = new CancellationTokenSource(flushTimeout, _time);
+        using var cts = new CancellationTokenSource(closeTimeout, _time);
         var sent = await Task.WhenAll(streams.Select(async x =>
         {
             bool ok;
@@ -127,10 +131,27 @@ public sealed class ConnectionTracker
                 ok = false;
             }
 
+            if (ok)
+            {
+                // An abort right after the close frame resets the connection (the transport closes a
+                // socket with a pending receive abortively), and the reset can overtake the frame.
+                await WhenClosedAsync(x.Connection.Context, cts.Token).ConfigureAwait(false);
+            }
+
             x.Connection.Context.Abort(new ConnectionAbortedException("Baton drain deadline: long-lived connection closed."));
             return ok;
         })).ConfigureAwait(false);
         return (streams.Count, sent.Count(ok => ok));
+    }
+
+    private static async Task WhenClosedAsync(ConnectionContext context, CancellationToken timeout)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (context.ConnectionClosed.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), done))
+        using (timeout.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), done))
+        {
+            await done.Task.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Aborts every open connection; returns the number of requests that were still running.</summary>

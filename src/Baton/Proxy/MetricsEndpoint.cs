@@ -19,7 +19,7 @@ internal sealed class MetricsEndpoint : IAdminEndpoint
         if (Interlocked.Exchange(ref s_configured, 1) == 0)
         {
             // No EventCounter bridge: it would enable Kestrel's and YARP's EventSources.
-            Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressMeters = true, SuppressDebugMetrics = true });
+            Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true });
             Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == BatonMetrics.MeterName);
         }
     }

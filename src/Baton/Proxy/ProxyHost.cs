@@ -90,6 +90,7 @@ public static partial class ProxyHost
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
         var table = app.Services.GetRequiredService<ListenerTable>();
+        _ = app.Services.GetServices<Baton.Hosting.Health.IAdminEndpoint>().ToList(); // metrics listen from the start
         try
         {
             app.UseBatonLifecycle();
