@@ -45,7 +45,8 @@ public static class BatonHostingExtensions
         // Registered after Kestrel's own socket transport, so Kestrel picks this one.
         services.AddSingleton<IConnectionListenerFactory>(sp => new OwnedListenerFactory(
             new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
-            sp.GetRequiredService<ListenerTable>()));
+            sp.GetRequiredService<ListenerTable>(),
+            sp.GetRequiredService<ILifecycle>()));
         return services;
     }
 

@@ -53,10 +53,15 @@ public sealed class ConnectionTracker
     {
         var tracked = new TrackedConnection(Interlocked.Increment(ref _nextId), context, listener);
         _connections[tracked.Id] = tracked;
+        tracked.WatchCloseRequest();
         return tracked;
     }
 
-    internal void ConnectionClosed(TrackedConnection connection) => _connections.TryRemove(connection.Id, out _);
+    internal void ConnectionClosed(TrackedConnection connection)
+    {
+        _connections.TryRemove(connection.Id, out _);
+        connection.StopWatchingCloseRequest();
+    }
 
     internal void RequestStarted(TrackedConnection? connection)
     {
@@ -164,27 +169,5 @@ public sealed class ConnectionTracker
         }
 
         return running;
-    }
-
-    /// <summary>
-    /// Closes HTTP/2 connections with no active stream the way a client's FIN would: Kestrel then
-    /// sends its final GOAWAY (naming the last stream it processed), flushes what it wrote and
-    /// closes with FIN. Kestrel 10 re-checks a connection after its first GOAWAY only when the
-    /// client sends a frame, so a client that stays silent would hold the drain until its
-    /// deadline. Aborting the connection instead would cut off the end of the last response.
-    /// </summary>
-    internal int CloseIdleHttp2()
-    {
-        int n = 0;
-        foreach (var c in _connections.Values)
-        {
-            if (c.IsHttp2 && c.ActiveRequests == 0)
-            {
-                c.Context.Transport.Input.CancelPendingRead();
-                n++;
-            }
-        }
-
-        return n;
     }
 }

@@ -13,8 +13,8 @@ namespace Baton.Hosting.Draining;
 /// start the deadline and the one-line-per-second progress;</item>
 /// <item>the server (Kestrel) unbinds, asks every connection to close (HTTP/1.1 <c>Connection: close</c>,
 /// idle keep-alive closed, HTTP/2 GOAWAY) and waits for them;</item>
-/// <item>when the last request ends, HTTP/2 connections left idle after GOAWAY are closed at once,
-/// gracefully (final GOAWAY, then FIN), so the drain never waits for a silent client;</item>
+/// <item>an HTTP/2 connection that got GOAWAY is closed gracefully (final GOAWAY, then FIN) the moment its
+/// last stream ends (<see cref="TrackedConnection"/>), so the drain never waits for a silent client;</item>
 /// <item>at <c>DrainTimeout − LongLivedCloseLead</c> long-lived streams are closed (WebSockets with 1001);
 /// at <c>DrainTimeout</c> what is left is aborted and counted (<c>NotAllRequestsDrained</c>);</item>
 /// <item><c>StoppedAsync</c> (after the server stopped): run the post-drain steps (upstream pools),
@@ -114,7 +114,6 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
     {
         await _tracker.WhenIdleAsync().ConfigureAwait(false);
         Interlocked.Exchange(ref _lastRequestEnded, _time.GetTimestamp());
-        _tracker.CloseIdleHttp2();
     }
 
     // Steps 2 and 4: progress once a second, long-lived close and the deadline.

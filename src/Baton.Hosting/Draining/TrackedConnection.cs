@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Baton.Hosting.Draining;
 
@@ -11,6 +12,8 @@ public sealed class TrackedConnection
 {
     private int _activeRequests;
     private long _busySince;
+    private int _closeRequested;
+    private CancellationTokenRegistration _closeRequestWatch;
     private List<ILongLivedStream>? _longLived;
 
     internal TrackedConnection(long id, ConnectionContext context, ListenerInfo listener)
@@ -34,6 +37,9 @@ public sealed class TrackedConnection
     /// <summary>True once a request on this connection arrived over HTTP/2.</summary>
     public bool IsHttp2 { get; internal set; }
 
+    /// <summary>True once the server asked this connection to close (it is stopping; HTTP/2 clients got GOAWAY).</summary>
+    public bool CloseRequested => Volatile.Read(ref _closeRequested) != 0;
+
     /// <summary>The <see cref="TimeProvider"/> timestamp at which the connection last went from idle to busy.</summary>
     internal long BusySince => Volatile.Read(ref _busySince);
 
@@ -45,7 +51,29 @@ public sealed class TrackedConnection
         }
     }
 
-    internal void RequestEnded() => Interlocked.Decrement(ref _activeRequests);
+    internal void RequestEnded()
+    {
+        if (Interlocked.Decrement(ref _activeRequests) == 0 && IsHttp2 && CloseRequested)
+        {
+            // The last stream of an HTTP/2 connection that got GOAWAY ended (its END_STREAM is
+            // queued: HTTP/2 requests end at OnCompleted). Kestrel 10 sends the final GOAWAY and
+            // closes only when the client sends another frame; a silent client would hold the
+            // drain until its deadline. Ending the server's read, as a client FIN would, makes
+            // Kestrel do it now: final GOAWAY, flush, FIN. Aborting would cut off that response.
+            Context.Transport.Input.CancelPendingRead();
+        }
+    }
+
+    internal void WatchCloseRequest()
+    {
+        if (Context.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
+        {
+            _closeRequestWatch = lifetime.ConnectionClosedRequested.UnsafeRegister(
+                static s => Volatile.Write(ref ((TrackedConnection)s!)._closeRequested, 1), this);
+        }
+    }
+
+    internal void StopWatchingCloseRequest() => _closeRequestWatch.Dispose();
 
     internal void AddLongLived(ILongLivedStream stream)
     {

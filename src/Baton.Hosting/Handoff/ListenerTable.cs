@@ -69,6 +69,7 @@ public sealed partial class ListenerTable : IDisposable
                 }
 
                 ListenSockets.Listen(handed.Fd, backlog);
+                ListenSockets.AllowNewConnections(handed.Fd); // a previous holder may have stopped handshakes before it closed
                 listener = new OwnedListener(key, info.LocalEndPoint ?? endPoint, handed.Fd, handed.Origin);
                 Log.Adopted(_logger, key, listener.EndPoint, handed.Fd, handed.Origin);
             }

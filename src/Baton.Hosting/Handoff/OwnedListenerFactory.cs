@@ -1,4 +1,6 @@
 using System.Net;
+using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Connections;
 
 namespace Baton.Hosting.Handoff;
@@ -11,13 +13,16 @@ namespace Baton.Hosting.Handoff;
 /// </summary>
 internal sealed class OwnedListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
+    private static readonly TimeSpan QuiesceTimeout = TimeSpan.FromMilliseconds(200);
     private readonly IConnectionListenerFactory _inner;
     private readonly ListenerTable _table;
+    private readonly ILifecycle _lifecycle;
 
-    public OwnedListenerFactory(IConnectionListenerFactory inner, ListenerTable table)
+    public OwnedListenerFactory(IConnectionListenerFactory inner, ListenerTable table, ILifecycle lifecycle)
     {
         _inner = inner;
         _table = table;
+        _lifecycle = lifecycle;
     }
 
     public bool CanBind(EndPoint endpoint) => _inner is not IConnectionListenerFactorySelector s || s.CanBind(endpoint);
@@ -26,20 +31,20 @@ internal sealed class OwnedListenerFactory : IConnectionListenerFactory, IConnec
     {
         var listener = await _inner.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
         var owned = endpoint is FileHandleEndPoint fh ? _table.FindByFd((int)fh.FileHandle) : null;
-        return owned is null ? listener : new Releasing(listener, owned, _table);
+        return owned is null ? listener : new Releasing(listener, owned, this);
     }
 
     private sealed class Releasing : IConnectionListener
     {
         private readonly IConnectionListener _inner;
         private readonly OwnedListener _owned;
-        private readonly ListenerTable _table;
+        private readonly OwnedListenerFactory _factory;
 
-        public Releasing(IConnectionListener inner, OwnedListener owned, ListenerTable table)
+        public Releasing(IConnectionListener inner, OwnedListener owned, OwnedListenerFactory factory)
         {
             _inner = inner;
             _owned = owned;
-            _table = table;
+            _factory = factory;
         }
 
         public EndPoint EndPoint => _inner.EndPoint;
@@ -48,14 +53,28 @@ internal sealed class OwnedListenerFactory : IConnectionListenerFactory, IConnec
 
         public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
+            // After an upgrade the socket lives on in the new process: nothing queued is lost when
+            // this process closes its fd, and a filter would starve the new process. Otherwise this
+            // may be the last holder: stop new handshakes, accept what the kernel already completed,
+            // then close (closing resets whatever is still queued). The filter stays; whoever adopts
+            // the socket next (systemd's next start, a supervisor's next worker) removes it.
+            if (_factory._lifecycle.Phase != LifecyclePhase.UpgradeDraining && ListenSockets.DropNewConnections(_owned.Fd))
+            {
+                var deadline = Environment.TickCount64 + (long)QuiesceTimeout.TotalMilliseconds;
+                while (ListenSockets.AcceptQueueLength(_owned.Fd) > 0 && Environment.TickCount64 < deadline)
+                {
+                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             await _inner.UnbindAsync(cancellationToken).ConfigureAwait(false);
-            _table.Release(_owned);
+            _factory._table.Release(_owned);
         }
 
         public async ValueTask DisposeAsync()
         {
             await _inner.DisposeAsync().ConfigureAwait(false);
-            _table.Release(_owned);
+            _factory._table.Release(_owned);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Handoff.Native;
 using Baton.Hosting.Lifecycle;
@@ -141,14 +142,22 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             {
                 channel = peer;
                 newPid = peerPid;
-                await channel.SendAsync(new HandoffMessage
+                try
                 {
-                    Type = HandoffMessage.Listeners,
-                    Pid = Environment.ProcessId,
-                    Keys = keys,
-                    DrainingPids = drainingAfter,
-                    Generation = generation,
-                }, listeners.Select(l => l.Fd).ToArray()).ConfigureAwait(false);
+                    await channel.SendAsync(new HandoffMessage
+                    {
+                        Type = HandoffMessage.Listeners,
+                        Pid = Environment.ProcessId,
+                        Keys = keys,
+                        DrainingPids = drainingAfter,
+                        Generation = generation,
+                    }, listeners.Select(l => l.Fd).ToArray()).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    // It said hello and went away: nothing was handed over, but O2 already ran.
+                    return RollBack(source, $"the new process (pid {peerPid}) went away before it took the listeners: {ex.Message}");
+                }
             }
 
             // O4.
