@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
 
 namespace Baton.Configuration;
 
@@ -11,9 +12,12 @@ namespace Baton.Configuration;
 /// Applies edits of the config file live (YARP picks up routes and clusters from the reloaded
 /// configuration) and on SIGHUP. A new file is parsed and validated first: a broken edit is
 /// rejected and logged, and the running configuration stays (a plain reload-on-change would
-/// apply an empty configuration and drop every route). Listener changes need an upgrade.
+/// apply an empty configuration and drop every route). What Baton's validation lets through and
+/// YARP then refuses (a route without a match, say) is reported as rejected too: YARP keeps its
+/// previous routes, and tells this class so as an <see cref="IConfigChangeListener"/>. Listener
+/// changes need an upgrade.
 /// </summary>
-internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
+internal sealed partial class ConfigReloader : IReloadHandler, IConfigChangeListener, IDisposable
 {
     private readonly ConfigFileProvider _file;
     private readonly string _path;
@@ -23,6 +27,7 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
     private readonly object _gate = new();
     private IDisposable? _watch;
     private Timer? _debounce;
+    private Exception? _yarpRefused;
 
     public ConfigReloader(IConfigurationRoot root, string path, BatonSettings running, ILogger<ConfigReloader> logger)
     {
@@ -51,8 +56,24 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
                 Log.Rejected(_logger, source, ex.Message.ReplaceLineEndings("; "));
                 return;
             }
+            catch (Exception ex)
+            {
+                // A reload runs on a timer or signal thread, where an escaping exception would end
+                // the process: a bug in validation must cost the edit, never the running proxy.
+                Log.Rejected(_logger, source, $"unexpected {ex.GetType().Name}: {ex.Message}");
+                return;
+            }
 
+            // YARP applies the change inside Replace, on this thread, and keeps its previous
+            // configuration when it refuses the new one.
+            Volatile.Write(ref _yarpRefused, null);
             _file.Replace(settings);
+            if (Interlocked.Exchange(ref _yarpRefused, null) is { } refused)
+            {
+                Log.Rejected(_logger, source, YarpErrors(refused));
+                return;
+            }
+
             var changed = ListenerDiff(_running, next);
             if (changed.Count > 0)
             {
@@ -61,6 +82,20 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
 
             Log.Reloaded(_logger, source);
         }
+    }
+
+    void IConfigChangeListener.ConfigurationLoadingFailed(IProxyConfigProvider configProvider, Exception exception)
+        => Volatile.Write(ref _yarpRefused, exception);
+
+    void IConfigChangeListener.ConfigurationLoaded(IReadOnlyList<IProxyConfig> proxyConfigs)
+    {
+    }
+
+    void IConfigChangeListener.ConfigurationApplyingFailed(IReadOnlyList<IProxyConfig> proxyConfigs, Exception exception)
+        => Volatile.Write(ref _yarpRefused, exception);
+
+    void IConfigChangeListener.ConfigurationApplied(IReadOnlyList<IProxyConfig> proxyConfigs)
+    {
     }
 
     public void Dispose()
@@ -78,6 +113,12 @@ internal sealed partial class ConfigReloader : IReloadHandler, IDisposable
             _debounce?.Dispose();
             _debounce = new Timer(_ => Reload("file change"), null, TimeSpan.FromMilliseconds(150), Timeout.InfiniteTimeSpan);
         });
+    }
+
+    private static string YarpErrors(Exception ex)
+    {
+        var errors = ex is AggregateException all ? all.Flatten().InnerExceptions : [ex];
+        return string.Join("; ", errors.Select(e => $"ReverseProxy: {e.Message}"));
     }
 
     private static List<string> ListenerDiff(BatonSettings running, BatonSettings next)

@@ -280,6 +280,12 @@ public static class ConfigValidator
             return null;
         }
 
+        if (value.Contains('\0'))
+        {
+            errors.Add($"{section.Path}:{key} contains a NUL character; a file path is required");
+            return null;
+        }
+
         var full = Path.GetFullPath(value, baseDirectory);
         if (!File.Exists(full))
         {

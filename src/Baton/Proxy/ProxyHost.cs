@@ -70,6 +70,7 @@ public static partial class ProxyHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
         builder.Services.AddSingleton<Baton.Hosting.Health.IAdminEndpoint, MetricsEndpoint>();
         builder.Services.AddSingleton<UpstreamPools>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
