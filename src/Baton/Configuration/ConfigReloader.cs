@@ -24,6 +24,10 @@ internal sealed partial class ConfigReloader : IReloadHandler, IConfigChangeList
     private readonly BatonSettings _running;
     private readonly ILogger _logger;
     private readonly PhysicalFileProvider _files;
+
+    // inotify does not see a symlink swapped to a new target (how Kubernetes updates a mounted
+    // ConfigMap); a polling watcher (every 4 s) compares the target's write time and does.
+    private readonly PhysicalFileProvider _polled;
     private readonly object _gate = new();
     private IDisposable? _watch;
     private Timer? _debounce;
@@ -36,6 +40,7 @@ internal sealed partial class ConfigReloader : IReloadHandler, IConfigChangeList
         _running = running;
         _logger = logger;
         _files = new PhysicalFileProvider(Path.GetDirectoryName(_path)!) { UseActivePolling = false };
+        _polled = new PhysicalFileProvider(Path.GetDirectoryName(_path)!) { UsePollingFileWatcher = true, UseActivePolling = true };
         Watch();
     }
 
@@ -103,11 +108,13 @@ internal sealed partial class ConfigReloader : IReloadHandler, IConfigChangeList
         _watch?.Dispose();
         _debounce?.Dispose();
         _files.Dispose();
+        _polled.Dispose();
     }
 
     private void Watch()
     {
-        _watch = ChangeToken.OnChange(() => _files.Watch(Path.GetFileName(_path)), () =>
+        var name = Path.GetFileName(_path);
+        _watch = ChangeToken.OnChange(() => new CompositeChangeToken([_files.Watch(name), _polled.Watch(name)]), () =>
         {
             // Editors write in several steps; act once the file has settled.
             _debounce?.Dispose();
