@@ -37,13 +37,7 @@ public class ConfigReloadTests
         // baton.json is a symlink into a subdirectory: an edit of the target raises no inotify
         // event for baton.json in its directory (as when a deploy tool swaps the target); only the
         // 4 s poll would see it, and SIGHUP applies it at once.
-        await using var host = await StartWithUpstreamBOutsideTheConfigAsync(h =>
-        {
-            var target = Path.Combine(h.Work.FullName, "etc", "baton.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.WriteAllText(target, "{}");
-            File.CreateSymbolicLink(h.ConfigPath, target);
-        });
+        await using var host = await StartWithSymlinkedConfigAsync();
         using var client = Clients.Http1();
 
         AddRouteB(host);
@@ -61,13 +55,7 @@ public class ConfigReloadTests
     public async Task SymlinkTargetEdit_IsAppliedByThePollingWatcher_WithoutASignal()
     {
         // How Kubernetes updates a mounted ConfigMap: the file is a symlink whose target changes.
-        await using var host = await StartWithUpstreamBOutsideTheConfigAsync(h =>
-        {
-            var target = Path.Combine(h.Work.FullName, "etc", "baton.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.WriteAllText(target, "{}");
-            File.CreateSymbolicLink(h.ConfigPath, target);
-        });
+        await using var host = await StartWithSymlinkedConfigAsync();
         using var client = Clients.Http1();
 
         AddRouteB(host);
@@ -254,4 +242,13 @@ public class ConfigReloadTests
         Assert.Equal(status, response.StatusCode);
         Assert.Equal([upstream], response.Headers.GetValues("X-Upstream"));
     }
+
+    // baton.json is a symlink to etc/baton.json, as a mounted Kubernetes ConfigMap is.
+    private static Task<BatonTestHost> StartWithSymlinkedConfigAsync() => StartWithUpstreamBOutsideTheConfigAsync(h =>
+    {
+        var target = Path.Combine(h.Work.FullName, "etc", "baton.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.WriteAllText(target, "{}");
+        File.CreateSymbolicLink(h.ConfigPath, target);
+    });
 }
