@@ -11,6 +11,7 @@ namespace Baton.Hosting.Draining;
 public sealed class TrackedConnection
 {
     private int _activeRequests;
+    private long _closeRequestedAt;
     private long _busySince;
     private int _closeRequested;
     private CancellationTokenRegistration _closeRequestWatch;
@@ -55,6 +56,23 @@ public sealed class TrackedConnection
     {
         if (Interlocked.Decrement(ref _activeRequests) == 0 && IsHttp2 && CloseRequested)
         {
+            _ = CloseWhenQuietAsync();
+        }
+    }
+
+    // How long an HTTP/2 connection that got GOAWAY must stay without a stream before Baton ends
+    // its read, and how long after the GOAWAY at the earliest: streams the client opened before it
+    // saw the GOAWAY may still be on their way, or already read by Kestrel but not yet counted here.
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+    private const long SettleMs = 1000;
+
+    private async Task CloseWhenQuietAsync()
+    {
+        var sinceGoAway = Environment.TickCount64 - Volatile.Read(ref _closeRequestedAt);
+        var wait = TimeSpan.FromMilliseconds(Math.Max(Quiet.TotalMilliseconds, SettleMs - sinceGoAway));
+        await Task.Delay(wait).ConfigureAwait(false);
+        if (ActiveRequests == 0)
+        {
             // The last stream of an HTTP/2 connection that got GOAWAY ended (its END_STREAM is
             // queued: HTTP/2 requests end at OnCompleted). Kestrel 10 sends the final GOAWAY and
             // closes only when the client sends another frame; a silent client would hold the
@@ -69,7 +87,12 @@ public sealed class TrackedConnection
         if (Context.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
         {
             _closeRequestWatch = lifetime.ConnectionClosedRequested.UnsafeRegister(
-                static s => Volatile.Write(ref ((TrackedConnection)s!)._closeRequested, 1), this);
+                static s =>
+                {
+                    var connection = (TrackedConnection)s!;
+                    Volatile.Write(ref connection._closeRequestedAt, Environment.TickCount64);
+                    Volatile.Write(ref connection._closeRequested, 1);
+                }, this);
         }
     }
 

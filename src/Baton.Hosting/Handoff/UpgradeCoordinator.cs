@@ -172,15 +172,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
                 if (!ready)
                 {
                     // O6.
-                    if (child is not null)
-                    {
-                        child.Kill();
-                    }
-                    else if (Processes.IsAlive(peerPid))
-                    {
-                        Processes.Signal(peerPid, Processes.SIGKILL);
-                    }
-
+                    await StopFailedAsync(child, newPid).ConfigureAwait(false);
                     return RollBack(source, reason);
                 }
 
@@ -203,6 +195,11 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             _metrics.UpgradeFinished("ready");
             _appLifetime.StopApplication();
             return new UpgradeResult(true, $"pid {newPid} (generation {generation}) is serving after {elapsed.TotalMilliseconds:0} ms; pid {Environment.ProcessId} is draining", newPid);
+        }
+        catch (Exception ex) when (!handedOver && _state.Phase is LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff)
+        {
+            // Whatever failed (fds exhausted, the peer gone mid-send), never stay stuck half-way.
+            return RollBack(source, $"unexpected error: {ex.Message}");
         }
         finally
         {
@@ -243,6 +240,37 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         catch (IOException ex)
         {
             return (false, $"the connection to the new process (pid {newPid}) failed: {ex.Message}");
+        }
+    }
+
+    // A new process that is merely slow may already serve connections it accepted on the shared
+    // sockets: ask it to stop gracefully first, and kill it only if it does not exit in time.
+    private static async Task StopFailedAsync(ISpawnedProcess? child, int pid)
+    {
+        var grace = TimeSpan.FromSeconds(3);
+        if (child is not null)
+        {
+            if (!child.Exited.IsCompleted)
+            {
+                child.Terminate();
+                if (await Task.WhenAny(child.Exited, Task.Delay(grace)).ConfigureAwait(false) != child.Exited)
+                {
+                    child.Kill();
+                }
+            }
+
+            return;
+        }
+
+        if (Processes.Signal(pid, Processes.SIGTERM))
+        {
+            var deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+            while (Processes.IsAlive(pid) && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+
+            Processes.Signal(pid, Processes.SIGKILL);
         }
     }
 

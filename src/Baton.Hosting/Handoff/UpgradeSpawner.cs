@@ -11,6 +11,9 @@ public interface ISpawnedProcess : IDisposable
     /// <summary>Completes with the exit code when the process exits.</summary>
     Task<int> Exited { get; }
 
+    /// <summary>Asks it to stop gracefully (SIGTERM).</summary>
+    void Terminate();
+
     void Kill();
 }
 
@@ -77,6 +80,8 @@ internal sealed class ProcessSpawner : IUpgradeSpawner
         public int Pid => process.Id;
 
         public Task<int> Exited => exited;
+
+        public void Terminate() => Processes.Signal(process.Id, Processes.SIGTERM);
 
         public void Kill()
         {

@@ -22,6 +22,8 @@ public sealed class BatonProcess : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<(Func<LogEvent, bool> Match, TaskCompletionSource<LogEvent> Done)> _waiters = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _closedStreams;
 
     private BatonProcess(Process process)
     {
@@ -106,16 +108,23 @@ public sealed class BatonProcess : IAsyncDisposable
 
     private async Task<LogEvent> WithTimeout(Task<LogEvent> task, TimeSpan timeout, string what)
     {
-        // Once this process handed its listeners to a new generation, its exit is expected: later
-        // generations write to the same stdout and keep the event stream going.
-        var exited = HandedOff ? Task.Delay(Timeout.Infinite) : (Task)Exited;
-        var winner = await Task.WhenAny(task, exited, Task.Delay(timeout)).ConfigureAwait(false);
+        var deadline = Task.Delay(timeout);
+        var winner = await Task.WhenAny(task, Exited, deadline).ConfigureAwait(false);
+        if (winner == Exited)
+        {
+            // The last lines may still be in the pipe: read them before deciding. Once this process
+            // handed its listeners to a new generation, its exit is expected: later generations
+            // write to the same stdout and keep the event stream going.
+            await Task.WhenAny(task, _outputClosed.Task, Task.Delay(2000)).ConfigureAwait(false);
+            winner = task.IsCompleted ? task : HandedOff ? await Task.WhenAny(task, deadline).ConfigureAwait(false) : Exited;
+        }
+
         if (winner == task)
         {
             return await task.ConfigureAwait(false);
         }
 
-        var reason = winner == exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
+        var reason = winner == Exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
         throw new TimeoutException($"waiting for {what}: {reason}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
     }
 
@@ -154,6 +163,11 @@ public sealed class BatonProcess : IAsyncDisposable
     {
         if (line is null)
         {
+            if (Interlocked.Increment(ref _closedStreams) == 2)
+            {
+                _outputClosed.TrySetResult();
+            }
+
             return;
         }
 
