@@ -88,7 +88,11 @@ internal sealed partial class SupervisorLink : IUpgradeHandler
             switch (message?.Type)
             {
                 case null:
-                    Log.SupervisorGone(_logger);
+                    if (_state.Phase is not (LifecyclePhase.UpgradeDraining or LifecyclePhase.Stopped))
+                    {
+                        Log.SupervisorGone(_logger);
+                    }
+
                     _pending?.TrySetResult(new UpgradeResult(false, "the supervisor is gone"));
                     return;
                 case HandoffMessage.Result:

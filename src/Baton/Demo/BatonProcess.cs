@@ -125,7 +125,7 @@ public sealed class BatonProcess : IAsyncDisposable
         }
 
         var reason = winner == Exited ? $"Baton pid {Pid} exited with {await Exited.ConfigureAwait(false)}" : $"timed out after {timeout}";
-        throw new TimeoutException($"waiting for {what}: {reason}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
+        throw new TimeoutException($"waiting for {what}: {reason}. Output:\n{string.Join('\n', _lines.TakeLast(60))}");
     }
 
     public bool Signal(int signal) => Signals.Send(Pid, signal);
@@ -135,7 +135,7 @@ public sealed class BatonProcess : IAsyncDisposable
         var winner = await Task.WhenAny(Exited, Task.Delay(timeout)).ConfigureAwait(false);
         if (winner != Exited)
         {
-            throw new TimeoutException($"Baton pid {Pid} did not exit within {timeout}. Output:\n{string.Join('\n', _lines.TakeLast(40))}");
+            throw new TimeoutException($"Baton pid {Pid} did not exit within {timeout}. Output:\n{string.Join('\n', _lines.TakeLast(60))}");
         }
 
         return await Exited.ConfigureAwait(false);
