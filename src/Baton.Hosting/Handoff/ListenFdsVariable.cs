@@ -20,6 +20,20 @@ public static class ListenFdsVariable
     /// <summary>Pids of older generations still draining, comma-separated.</summary>
     public const string DrainingName = "BATON_DRAINING_PIDS";
 
+    /// <summary>
+    /// The environment of a process that inherits <paramref name="listeners"/> and the channel end
+    /// <paramref name="channelFd"/> (re-exec and supervisor workers alike).
+    /// </summary>
+    public static Dictionary<string, string> EnvironmentFor(IReadOnlyList<OwnedListener> listeners, int channelFd, int generation) => new()
+    {
+        [Name] = Format(listeners.Select(l => (l.Fd, l.Key))),
+        [ChannelName] = channelFd.ToString(CultureInfo.InvariantCulture),
+        [Lifecycle.ProcessIdentity.GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>The fds such a process inherits: the listeners and the channel end.</summary>
+    public static int[] InheritedFds(IReadOnlyList<OwnedListener> listeners, int channelFd) => [.. listeners.Select(l => l.Fd), channelFd];
+
     public static string Format(IEnumerable<(int Fd, string Key)> entries)
         => string.Join(',', entries.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Fd}={e.Key}")));
 

@@ -188,13 +188,9 @@ public sealed partial class Supervisor
         ISpawnedProcess process;
         try
         {
-            process = _spawner.Spawn(_workerCommand, new Dictionary<string, string>
-            {
-                [ListenFdsVariable.Name] = ListenFdsVariable.Format(listeners.Select(l => (l.Fd, l.Key))),
-                [ListenFdsVariable.ChannelName] = theirs.ToString(CultureInfo.InvariantCulture),
-                [ListenFdsVariable.SupervisedName] = "1",
-                [ProcessIdentity.GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture),
-            }, [.. listeners.Select(l => l.Fd), theirs]);
+            var environment = ListenFdsVariable.EnvironmentFor(listeners, theirs, generation);
+            environment[ListenFdsVariable.SupervisedName] = "1";
+            process = _spawner.Spawn(_workerCommand, environment, ListenFdsVariable.InheritedFds(listeners, theirs));
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
         {

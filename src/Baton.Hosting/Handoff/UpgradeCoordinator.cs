@@ -115,16 +115,11 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             {
                 var (mine, theirs) = SocketPairs.Create();
                 channel = new UpgradeChannel(SocketPairs.Adopt(mine));
-                var environment = new Dictionary<string, string>
-                {
-                    [ListenFdsVariable.Name] = ListenFdsVariable.Format(listeners.Select(l => (l.Fd, l.Key))),
-                    [ListenFdsVariable.ChannelName] = theirs.ToString(CultureInfo.InvariantCulture),
-                    [ListenFdsVariable.DrainingName] = string.Join(',', drainingAfter),
-                    [ProcessIdentity.GenerationVariable] = generation.ToString(CultureInfo.InvariantCulture),
-                };
+                var environment = ListenFdsVariable.EnvironmentFor(listeners, theirs, generation);
+                environment[ListenFdsVariable.DrainingName] = string.Join(',', drainingAfter);
                 try
                 {
-                    child = _spawner.Spawn(UpgradeCommandLine.Resolve(_options.UpgradeCommand), environment, [.. listeners.Select(l => l.Fd), theirs]);
+                    child = _spawner.Spawn(UpgradeCommandLine.Resolve(_options.UpgradeCommand), environment, ListenFdsVariable.InheritedFds(listeners, theirs));
                 }
                 catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
                 {

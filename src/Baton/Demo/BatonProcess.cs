@@ -56,7 +56,8 @@ public sealed class BatonProcess : IAsyncDisposable
         return (dotnet, ["exec", Path.Combine(directory, "baton.dll")]);
     }
 
-    public static BatonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
+    /// <summary>How to start this Baton build with <paramref name="args"/>, stdout and stderr redirected.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
     {
         var (file, prefix) = Command(directory);
         var psi = new ProcessStartInfo(file)
@@ -75,6 +76,12 @@ public sealed class BatonProcess : IAsyncDisposable
             psi.Environment[k] = v;
         }
 
+        return psi;
+    }
+
+    public static BatonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
+    {
+        var psi = StartInfo(args, environment, directory);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var baton = new BatonProcess(process);
         process.OutputDataReceived += (_, e) => baton.OnLine(e.Data);

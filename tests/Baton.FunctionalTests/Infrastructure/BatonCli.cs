@@ -41,23 +41,7 @@ public static class BatonCli
 
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
-        var (file, prefix) = BatonProcess.Command();
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in prefix.Concat(args))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-        {
-            psi.Environment[k] = v;
-        }
-
+        var psi = BatonProcess.StartInfo(args, environment);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
