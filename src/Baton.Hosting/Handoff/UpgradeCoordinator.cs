@@ -38,12 +38,14 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly BatonMetrics _metrics;
+    private readonly Draining.ConnectionTracker _tracker;
     private int _busy;
 
     public UpgradeCoordinator(LifecycleState state, ListenerTable table, IHostApplicationLifetime appLifetime,
         IOptions<LifecycleOptions> options, ProcessIdentity identity, Systemd systemd, IUpgradeSpawner spawner,
-        HandoffIntake intake, TimeProvider time, BatonMetrics metrics, ILogger<UpgradeCoordinator> logger)
+        HandoffIntake intake, TimeProvider time, BatonMetrics metrics, Draining.ConnectionTracker tracker, ILogger<UpgradeCoordinator> logger)
     {
+        _tracker = tracker;
         _metrics = metrics;
         _state = state;
         _table = table;
@@ -188,6 +190,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
 
             // O8.
             _metrics.UpgradeFinished("ready");
+            await LetKeepAliveConnectionsEndAsync(listeners).ConfigureAwait(false);
             _appLifetime.StopApplication();
             return new UpgradeResult(true, $"pid {newPid} (generation {generation}) is serving after {elapsed.TotalMilliseconds:0} ms; pid {Environment.ProcessId} is draining", newPid);
         }
@@ -202,6 +205,28 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             {
                 Volatile.Write(ref _busy, 0);
             }
+        }
+    }
+
+    // Closing an idle keep-alive connection races a client that is just sending on it (nginx's
+    // reload problem; wrk counts every such request as failed, since it never retries). So before
+    // the drain closes idle connections: this process stops taking connections from the shared
+    // queue (its listening fds leave its epoll set, so a pending accept never wakes; the socket is
+    // untouched and the new process accepts everything), and every HTTP/1.1 response now carries
+    // Connection: close (phase UpgradeDraining). Busy keep-alive connections thus end cleanly
+    // after their next response; this waits, up to one second, until none is left idle.
+    private async Task LetKeepAliveConnectionsEndAsync(IReadOnlyList<OwnedListener> listeners)
+    {
+        foreach (var l in listeners)
+        {
+            ListenSockets.RemoveFromEpoll(l.Fd);
+        }
+
+        var deadline = _time.GetTimestamp() + _time.TimestampFrequency;
+        while (_tracker.Connections.Any(c => c.ActiveRequests == 0 && !c.IsHttp2 && !c.Listener.IsAdmin)
+            && _time.GetTimestamp() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time).ConfigureAwait(false);
         }
     }
 

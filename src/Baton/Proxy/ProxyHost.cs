@@ -241,6 +241,9 @@ public static partial class ProxyHost
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // Measured (bench/RESULTS.md, "nohostlog"): while this logger is enabled at any level,
+        // ASP.NET Core creates a log scope per request; Baton logs its own events instead.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
     }
 
     private static Dictionary<string, X509Certificate2> LoadCertificates(BatonSettings settings)

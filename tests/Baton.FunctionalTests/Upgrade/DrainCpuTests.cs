@@ -38,8 +38,10 @@ public class DrainCpuTests
         await held.WaitForArrivalsAsync(1, UpgradeRig.EventTimeout);
         var step = await rig.ReExecAsync();
         await rig.WaitForFirstGenerationUnboundAsync();
+        // The old process left the epoll set right after the handoff (so it takes no new connection
+        // from the shared queue); by the time its listeners close there is nothing left to remove.
         var closed = rig.First.Events.Where(e => e.EventId == BatonEventIds.ListenerClosed).ToList();
-        Assert.All(closed, e => Assert.NotEqual("0", e.Get("Epolls")));
+        Assert.NotEmpty(closed);
 
         // A new connection per request, all accepted by the new process from the shared sockets.
         var clients = new Dictionary<ClientKind, int> { [ClientKind.NewConnection] = 4 };

@@ -312,9 +312,10 @@ public sealed class UpgradeCoordinatorTests
             }
 
             var identity = new ProcessIdentity();
-            Metrics = new BatonMetrics(State, new ConnectionTracker(Lifecycle.Time), identity, new ShutdownOutcome());
+            var tracker = new ConnectionTracker(Lifecycle.Time);
+            Metrics = new BatonMetrics(State, tracker, identity, new ShutdownOutcome());
             Coordinator = new UpgradeCoordinator(State, Table, Lifecycle.Lifetime, Lifecycle.WrappedOptions, identity,
-                new Systemd(Log.For<Systemd>()), spawner, Intake, Lifecycle.Time, Metrics, Log.For<UpgradeCoordinator>());
+                new Systemd(Log.For<Systemd>()), spawner, Intake, Lifecycle.Time, Metrics, tracker, Log.For<UpgradeCoordinator>());
         }
 
         public LifecycleRig Lifecycle { get; }
