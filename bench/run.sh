@@ -2,7 +2,7 @@
 # bench/run.sh - Baton against nginx, HAProxy, plain YARP and the upstream itself, in one run.
 #
 #   bench/run.sh            full run (3 interleaved rounds, 20 restarts, tuning experiments; < 25 min)
-#   bench/run.sh --quick    1 round, short runs, 5 restarts, no tuning (about 5 min)
+#   bench/run.sh --quick    1 round, short runs, 5 restarts, no tuning (about 8 min)
 #   bench/run.sh --help     every option
 #
 # Installs what it needs from Debian packages (nginx, haproxy, wrk, nghttp2-client), publishes
@@ -129,9 +129,16 @@ trap 'exit 130' INT TERM
 
 # Starts "$@" in its own session (so it and any child it spawns share one process group that
 # cleanup can kill), pinned to CPU $2, output to $1. Sets STARTED_PID.
+# A shell without job control starts background commands with SIGINT and SIGQUIT ignored, and an
+# ignored signal stays ignored across exec: RESET_SIGNALS restores the defaults first, so that
+# SIGQUIT (Baton's upgrade signal) reaches the servers.
+RESET_SIGNALS='import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])'
 start_group() {
   local logfile=$1 cpu=$2; shift 2
-  setsid taskset -c "$cpu" "$@" >>"$logfile" 2>&1 </dev/null &
+  setsid taskset -c "$cpu" python3 -c "$RESET_SIGNALS" "$@" >>"$logfile" 2>&1 </dev/null &
   STARTED_PID=$!
   GROUPS_STARTED+=("$STARTED_PID")
 }
@@ -207,6 +214,7 @@ install_tools() {
   command -v curl >/dev/null || missing+=(curl)
   command -v pgrep >/dev/null || missing+=(procps)
   command -v taskset >/dev/null || missing+=(util-linux)
+  command -v ss >/dev/null || missing+=(iproute2)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     # Keep the packages' own services (nginx on :80, haproxy) from starting.
@@ -243,9 +251,11 @@ build() {
     rm -rf "$OUT/baton-jit" "$OUT/baton-nohostlog" "$OUT/baton-nolifecycle" "$OUT/baton-kestrelinline"
     publish "$snap/src/Baton" "$OUT/baton-jit" || log "baton-jit build failed; its variants are skipped"
     patched_build nohostlog src/Baton/Proxy/ProxyHost.cs \
+      'skip:AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None)' \
       'logging.AddFilter("Yarp", LogLevel.Warning);' \
       'logging.AddFilter("Yarp", LogLevel.Warning); logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);'
     patched_build kestrelinline src/Baton/Proxy/ProxyHost.cs \
+      'skip:UnsafePreferInlineScheduling = true' \
       'o => o.Backlog = AllListeners(settings).Max(l => l.Backlog)' \
       'o => { o.Backlog = AllListeners(settings).Max(l => l.Backlog); o.UnsafePreferInlineScheduling = true; }'
     patched_build nolifecycle src/Baton/Proxy/ProxyHost.cs \
@@ -260,9 +270,9 @@ publish() { # project outdir [extra args]
   dotnet publish "$proj" -c Release -o "$out" -nologo -v q "$@" >"$logf" 2>&1
 }
 
-# patched_build NAME FILE OLD NEW [OLD NEW ...]: a copy of the snapshot with literal (or "re:"
-# regex) replacements, published to $OUT/baton-NAME. A replacement that no longer matches the
-# source skips the variant.
+# patched_build NAME FILE [skip:TEXT] OLD NEW [OLD NEW ...]: a copy of the snapshot with literal
+# (or "re:" regex) replacements, published to $OUT/baton-NAME. A replacement that no longer
+# matches the source, or TEXT already present (the change is in src/ now), skips the variant.
 patched_build() {
   local name=$1 file=$2; shift 2
   local dir=$OUT/snap-$name
@@ -271,6 +281,10 @@ patched_build() {
 import re, sys
 path, pairs = sys.argv[1], sys.argv[2:]
 text = open(path).read()
+if pairs[0].startswith("skip:"):
+    if pairs[0][5:] in text:
+        sys.exit("already in src/")
+    pairs = pairs[1:]
 for old, new in zip(pairs[::2], pairs[1::2]):
     if old.startswith("re:"):
         text, n = re.subn(old[3:], new, text)
@@ -282,7 +296,7 @@ for old, new in zip(pairs[::2], pairs[1::2]):
 open(path, "w").write(text)
 PY
   then
-    log "variant $name skipped: the source no longer matches its patch"
+    log "variant $name skipped: the source no longer matches its patch (or already has it)"
     return 0
   fi
   publish "$dir/src/Baton" "$OUT/baton-$name" || log "variant $name: build failed (see $OUT/build-baton-$name.log)"
@@ -789,6 +803,9 @@ tuning() {
       # CPU us per request of this 1 s chunk (noise-robust, unlike req/s)
       curve+=("$(awk -v k=$((k1 - k0)) -v hz="$TICK_HZ" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", k / hz * 1e6 / n; else print 0 }')")
     done
+    if ! kill -0 "${VPID[cold-$name]}" 2>/dev/null || [ "$(awk '{print $3}' "/proc/${VPID[cold-$name]}/stat" 2>/dev/null)" = Z ]; then
+      note "cold_stopped_$name" "the process stopped during its window (see bench/out/run/tuning/cold-$name.log)"
+    fi
     kill -TERM -- "-${VPID[cold-$name]}" 2>/dev/null || true
     wait_gone "${VPID[cold-$name]}" 15 || kill -KILL -- "-${VPID[cold-$name]}" 2>/dev/null || true
     python3 - "$RESULTS" "$name" "$steady_ref" "$first" "${curve[@]}" <<'EOF'

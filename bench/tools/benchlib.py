@@ -577,9 +577,13 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
             avg = _med(data[("tuning", "cold", v, "avg_pct")])
             steady_at = _med(data[("tuning", "cold", v, "steady_after_s")])
             curve = data[("tuning", "cold", v, "curve_pct")]
-            rows.append([v, notes.get(f"variant_{v}", ""), _fmt(first), _fmt(avg, 0, "%"),
+            stopped = any(c == 0 for c in curve)
+            what = notes.get(f"variant_{v}", "")
+            if stopped:
+                what += " — " + notes.get(f"cold_stopped_{v}", "× = no request answered in that second: the process had stopped (see bench/out/run/tuning/cold-" + v + ".log)")
+            rows.append([v, what, _fmt(first), _fmt(avg, 0, "%") if not stopped else "–",
                          _fmt(steady_at, 0, " s") if steady_at is not None and steady_at >= 0 else "not within window",
-                         " ".join(f"{c:.0f}" for c in curve)])
+                         " ".join("×" if c == 0 else f"{c:.0f}" for c in curve)])
         parts.append("## Cold start (a fresh process, as after every upgrade)\n\n"
                      f"Start, wait for the first 200, then back-to-back 1 s wrk -c50 chunks for "
                      f"{notes.get('cold_window', '?')} s. % = the build's warm CPU µs/req (tuning table: "
