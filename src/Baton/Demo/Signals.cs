@@ -1,20 +1,16 @@
-using System.Runtime.InteropServices;
+using Baton.Hosting.Handoff.Native;
 
 namespace Baton.Demo;
 
-/// <summary>Sends POSIX signals to other processes (.NET's <c>Process.Kill</c> only sends SIGKILL).</summary>
-public static partial class Signals
+/// <summary>Sends POSIX signals to other processes (.NET's <c>Process.Kill</c> only sends SIGKILL); the demo's and the tests' names for <see cref="Processes"/>.</summary>
+public static class Signals
 {
     public const int SIGHUP = 1;
     public const int SIGINT = 2;
-    public const int SIGQUIT = 3;
-    public const int SIGKILL = 9;
-    public const int SIGTERM = 15;
+    public const int SIGQUIT = Processes.SIGQUIT;
+    public const int SIGKILL = Processes.SIGKILL;
+    public const int SIGTERM = Processes.SIGTERM;
 
-    /// <summary>kill(2). Returns false when the process does not exist.</summary>
-    public static bool Send(int pid, int signal) => Kill(pid, signal) == 0;
-
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    /// <summary>kill(2). Returns false when the process does not exist; signal 0 only probes.</summary>
+    public static bool Send(int pid, int signal) => Processes.Signal(pid, signal);
 }
