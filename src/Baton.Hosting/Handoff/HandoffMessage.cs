@@ -29,11 +29,13 @@ public sealed record HandoffMessage
     /// <summary>The protocol version; a peer with another version is refused.</summary>
     public const int CurrentVersion = 1;
 
+    // Type and Version have setters, not init: the source-generated deserializer sets every init
+    // property, missing ones to default, which would turn a message without "version" into 0.
     [JsonPropertyName("type")]
-    public string Type { get; init; } = "";
+    public string Type { get; set; } = "";
 
     [JsonPropertyName("version")]
-    public int Version { get; init; } = CurrentVersion;
+    public int Version { get; set; } = CurrentVersion;
 
     [JsonPropertyName("pid")]
     public int Pid { get; init; }
@@ -58,7 +60,7 @@ public sealed record HandoffMessage
     /// <summary>The largest message accepted; anything longer is garbage.</summary>
     public const int MaxLength = 16 * 1024;
 
-    public byte[] Encode() => [.. JsonSerializer.SerializeToUtf8Bytes(this), (byte)'\n'];
+    public byte[] Encode() => [.. JsonSerializer.SerializeToUtf8Bytes(this, HandoffJsonContext.Default.HandoffMessage), (byte)'\n'];
 
     /// <summary>Parses one line; returns null (never throws) for anything that is not a message of this protocol.</summary>
     public static HandoffMessage? TryDecode(ReadOnlySpan<byte> line, out string error)
@@ -66,7 +68,7 @@ public sealed record HandoffMessage
         error = "";
         try
         {
-            var message = JsonSerializer.Deserialize<HandoffMessage>(line);
+            var message = JsonSerializer.Deserialize(line, HandoffJsonContext.Default.HandoffMessage);
             if (message is null || message.Type is not (Hello or Listeners or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
             {
                 error = "not a handoff message (unknown or missing \"type\")";

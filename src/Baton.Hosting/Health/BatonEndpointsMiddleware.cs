@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
@@ -58,11 +59,11 @@ internal sealed class BatonEndpointsMiddleware
         switch (path)
         {
             case "/status" when HttpMethods.IsGet(context.Request.Method):
-                await WriteJson(context, 200, StatusReport.Create(services)).ConfigureAwait(false);
+                await WriteJson(context, 200, StatusReport.Create(services), AdminJsonContext.Default.DictionaryStringObject).ConfigureAwait(false);
                 return;
             case "/prestop" when post:
                 await services.GetRequiredService<ILifecycleController>().PreStopAsync(context.RequestAborted).ConfigureAwait(false);
-                await WriteJson(context, 200, new Dictionary<string, object> { ["status"] = "draining", ["pid"] = Environment.ProcessId }).ConfigureAwait(false);
+                await WriteJson(context, 200, new Dictionary<string, object> { ["status"] = "draining", ["pid"] = Environment.ProcessId }, AdminJsonContext.Default.DictionaryStringObject).ConfigureAwait(false);
                 return;
             case "/healthcheck/fail" when post:
                 _lifecycle.SetUnhealthy(true);
@@ -92,12 +93,12 @@ internal sealed class BatonEndpointsMiddleware
         var handler = services.GetService<IUpgradeHandler>();
         if (handler is null)
         {
-            await WriteJson(context, 409, new UpgradeResult(false, "upgrade is not enabled (set Baton:Lifecycle:EnableZeroDowntime to true)")).ConfigureAwait(false);
+            await WriteJson(context, 409, new UpgradeResult(false, "upgrade is not enabled (set Baton:Lifecycle:EnableZeroDowntime to true)"), AdminJsonContext.Default.UpgradeResult).ConfigureAwait(false);
             return;
         }
 
         var result = await handler.UpgradeAsync("baton upgrade", context.RequestAborted).ConfigureAwait(false);
-        await WriteJson(context, result.Succeeded ? 200 : 409, result).ConfigureAwait(false);
+        await WriteJson(context, result.Succeeded ? 200 : 409, result, AdminJsonContext.Default.UpgradeResult).ConfigureAwait(false);
     }
 
     private static Task Write(HttpContext context, int status, byte[] body)
@@ -108,8 +109,8 @@ internal sealed class BatonEndpointsMiddleware
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(body, 0, body.Length);
     }
 
-    private static Task WriteJson<T>(HttpContext context, int status, T value)
-        => Write(context, status, JsonSerializer.SerializeToUtf8Bytes(value, StatusReport.JsonOptions));
+    private static Task WriteJson<T>(HttpContext context, int status, T value, JsonTypeInfo<T> type)
+        => Write(context, status, JsonSerializer.SerializeToUtf8Bytes(value, type));
 }
 
 /// <summary>An extra endpoint of the admin listener (for example <c>/metrics</c>), added by the application.</summary>
@@ -124,8 +125,6 @@ public interface IAdminEndpoint
 /// <summary>What <c>GET /status</c> and <c>baton status</c> report.</summary>
 internal static class StatusReport
 {
-    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = false };
-
     public static Dictionary<string, object?> Create(IServiceProvider services)
     {
         var lifecycle = services.GetRequiredService<LifecycleState>();

@@ -26,7 +26,7 @@ internal static class CheckCommand
                         c => c.Key, c => c.GetSection("Destinations").GetChildren().Select(d => d["Address"]).ToArray()),
                 },
             };
-            Console.WriteLine(JsonSerializer.Serialize(effective, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(JsonSerializer.Serialize(effective, CliJsonContext.Default.DictionaryStringObject));
             Console.Error.WriteLine($"baton: {path}: configuration is valid");
             return ExitCodes.Success;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Baton.Cli;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;
 using Spectre.Console;
@@ -56,7 +57,7 @@ public static class DemoCommand
 
         if (options.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(report.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(JsonSerializer.Serialize(report.ToJson(), CliJsonContext.Default.DictionaryStringObject));
         }
         else
         {

@@ -64,7 +64,7 @@ internal sealed class DemoReport
             : $"[red bold]{Lost} request(s) lost[/]; Baton exit code {ExitCode}.");
     }
 
-    public object ToJson() => new Dictionary<string, object?>
+    public Dictionary<string, object?> ToJson() => new()
     {
         ["lost"] = Lost,
         ["exitCode"] = ExitCode,
