@@ -7,7 +7,8 @@ namespace Baton.Hosting.Diagnostics;
 /// </summary>
 /// <remarks>
 /// Ranges: 1000–1099 lifecycle, 1100–1199 draining, 1200–1299 handoff and upgrade,
-/// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable).
+/// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
+/// 2700–2799 TLS certificates and limits (the Baton executable).
 /// </remarks>
 public static class BatonEventIds
 {
@@ -64,6 +65,13 @@ public static class BatonEventIds
     public const int ProxyListening = 1403;
     public const int ConfigError = 1404;
 
+    // TLS certificates and limits 2700–2799
+    public const int CertificateLoaded = 2700;
+    public const int CertificateReloadFailed = 2701;
+    public const int CertificateExpiresSoon = 2702;
+    public const int CertificateExpired = 2703;
+    public const int ConnectionLimitReached = 2710;
+
     /// <summary>The event name of an id, for tests and tools that read JSON logs.</summary>
     public static string NameOf(int id) => id switch
     {
@@ -110,6 +118,11 @@ public static class BatonEventIds
         ListenerChangeNeedsUpgrade => nameof(ListenerChangeNeedsUpgrade),
         ProxyListening => nameof(ProxyListening),
         ConfigError => nameof(ConfigError),
+        CertificateLoaded => nameof(CertificateLoaded),
+        CertificateReloadFailed => nameof(CertificateReloadFailed),
+        CertificateExpiresSoon => nameof(CertificateExpiresSoon),
+        CertificateExpired => nameof(CertificateExpired),
+        ConnectionLimitReached => nameof(ConnectionLimitReached),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Baton.Configuration;
 
 /// <summary>The validated <c>Baton</c> section: what the process binds and how it stops.</summary>
+/// <param name="Limits">Kestrel's server-wide limits (<c>Baton:Limits</c>); every value states its default.</param>
 public sealed record BatonSettings(
     IReadOnlyList<ListenerSettings> Listeners,
     ListenerSettings? Admin,
-    LifecycleOptions Lifecycle);
+    LifecycleOptions Lifecycle,
+    Baton.Limits.LimitsSettings Limits);
 
 /// <summary>One listener of <c>Baton:Listeners</c> (or the admin listener).</summary>
 /// <param name="Key">The listener's name in the config; a new process adopts the socket by it.</param>
@@ -19,6 +21,8 @@ public sealed record BatonSettings(
 /// <param name="KeyPath">PEM private key, for HTTPS.</param>
 /// <param name="HealthEndpoints">Serve <c>/livez</c>, <c>/readyz</c>, <c>/health</c> here too.</param>
 /// <param name="Backlog">The listen backlog (set explicitly; the kernel caps it at <c>net.core.somaxconn</c>).</param>
+/// <param name="Sni">Certificates chosen by the TLS client's server name (<c>Sni</c>), besides the default one.</param>
+/// <param name="MaxConnections">Open connections this listener accepts at once; null: no limit (Kestrel's default).</param>
 public sealed record ListenerSettings(
     string Key,
     string Address,
@@ -27,11 +31,13 @@ public sealed record ListenerSettings(
     string? CertificatePath,
     string? KeyPath,
     bool HealthEndpoints,
-    int Backlog)
+    int Backlog,
+    Baton.Tls.SniCertificates? Sni = null,
+    int? MaxConnections = null)
 {
     /// <summary>The key under which the admin listener is handed to a new process.</summary>
     public const string AdminKey = "@admin";
 
     /// <summary>True for HTTPS.</summary>
-    public bool IsTls => CertificatePath is not null;
+    public bool IsTls => CertificatePath is not null || Sni is { Entries.Count: > 0 };
 }

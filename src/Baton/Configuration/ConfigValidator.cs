@@ -14,8 +14,8 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle"];
-    private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "HealthEndpoints", "Backlog"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits"];
+    private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
     private static readonly string[] s_lifecycleKeys =
@@ -68,6 +68,7 @@ public static class ConfigValidator
             errors.Add(failure);
         }
 
+        var limits = Baton.Limits.LimitsConfig.Read(errors, baton.GetSection("Limits"));
         DuplicateAddresses(errors, admin is null ? listeners : [.. listeners, admin]);
         ValidateProxy(errors, config.GetSection("ReverseProxy"));
 
@@ -76,7 +77,7 @@ public static class ConfigValidator
             throw new ConfigException(string.Join(Environment.NewLine, errors));
         }
 
-        return new BatonSettings(listeners, admin, lifecycle);
+        return new BatonSettings(listeners, admin, lifecycle, limits);
     }
 
     private static ListenerSettings? ReadListener(List<string> errors, IConfigurationSection section, string key, string baseDirectory, bool isAdmin)
@@ -131,6 +132,14 @@ public static class ConfigValidator
             keyFile = ExistingFile(errors, certSection, "KeyPath", baseDirectory);
         }
 
+        var sni = isAdmin ? null : Baton.Tls.SniConfig.Read(errors, section.GetSection("Sni"), baseDirectory);
+        if (certSection.Exists() && sni is not null && sni.Entries.Any(e => e.HostName == "*"))
+        {
+            errors.Add($"{path}:Sni:*: the listener's Certificate already serves every name no Sni entry matches; keep one of the two");
+        }
+
+        var maxConnections = isAdmin ? null : Baton.Limits.LimitsConfig.MaxConnections(errors, section);
+
         bool health = false;
         if (section["HealthEndpoints"] is { } h && !bool.TryParse(h, out health))
         {
@@ -143,7 +152,7 @@ public static class ConfigValidator
             errors.Add($"{path}:Backlog = '{b}': allowed 1 to 65535");
         }
 
-        return new ListenerSettings(key, address, endPoint!, isAdmin ? HttpProtocols.Http1 : protocols, cert, keyFile, isAdmin || health, backlog);
+        return new ListenerSettings(key, address, endPoint!, isAdmin ? HttpProtocols.Http1 : protocols, cert, keyFile, isAdmin || health, backlog, sni, maxConnections);
     }
 
     /// <summary>Parses "host:port", "[v6]:port", "*:port", "localhost:port" or "unix:/path".</summary>
@@ -271,7 +280,7 @@ public static class ConfigValidator
     private static string? Text(IConfigurationSection section, string key, string? alias)
         => section[key] ?? (alias is null ? null : section[alias]);
 
-    private static string? ExistingFile(List<string> errors, IConfigurationSection section, string key, string baseDirectory)
+    internal static string? ExistingFile(List<string> errors, IConfigurationSection section, string key, string baseDirectory)
     {
         var value = section[key];
         if (string.IsNullOrWhiteSpace(value))

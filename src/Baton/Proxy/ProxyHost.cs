@@ -1,11 +1,11 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Baton.Configuration;
 using Baton.Hosting;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
+using Baton.Limits;
+using Baton.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -33,7 +33,7 @@ public static partial class ProxyHost
     {
         IConfigurationRoot root;
         BatonSettings settings;
-        Dictionary<string, X509Certificate2> certificates;
+        TlsCertificates certificates;
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
         using var intake = HandoffIntake.FromEnvironment(run.Upgrade);
         if (intake.Error is { } intakeError)
@@ -47,7 +47,7 @@ public static partial class ProxyHost
         {
             root = ConfigLoader.Load(run.ConfigPath);
             settings = ConfigValidator.Validate(root, baseDirectory);
-            certificates = LoadCertificates(settings);
+            certificates = TlsCertificates.Load(settings);
         }
         catch (ConfigException ex)
         {
@@ -68,6 +68,7 @@ public static partial class ProxyHost
         // Session-affinity cookies are protected with a per-process key (no key ring on disk).
         builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(certificates);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
         builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
@@ -85,6 +86,7 @@ public static partial class ProxyHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            settings.Limits.ApplyTo(k.Limits);
             kestrel = k;
         });
 
@@ -130,7 +132,7 @@ public static partial class ProxyHost
 
             foreach (var (l, owned) in plan)
             {
-                AddListener(kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value, l, owned, certificates);
+                AddListener(kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value, l, owned, certificates, app.Services);
             }
 
             table.CloseUnclaimed();
@@ -153,6 +155,7 @@ public static partial class ProxyHost
 
         // The reloader watches the file from its construction: create it now, not at the first SIGHUP.
         _ = app.Services.GetRequiredService<IReloadHandler>();
+        certificates.Start(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificates>());
         lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
         await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
@@ -160,6 +163,7 @@ public static partial class ProxyHost
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         var outcome = app.Services.GetRequiredService<ShutdownOutcome>();
         await app.DisposeAsync().ConfigureAwait(false);
+        certificates.Dispose();
         table.Dispose();
         return outcome.ExitCode;
     }
@@ -190,15 +194,20 @@ public static partial class ProxyHost
         return await supervisor.RunAsync().ConfigureAwait(false);
     }
 
-    private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, OwnedListener owned, Dictionary<string, X509Certificate2> certificates)
+    private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, OwnedListener owned, TlsCertificates certificates, IServiceProvider services)
     {
         kestrel.ListenHandle((ulong)owned.Fd, lo =>
         {
+            if (l.MaxConnections is { } max)
+            {
+                new ConnectionLimit(l.Key, max, services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionLimit>(), TimeProvider.System).AddTo(lo);
+            }
+
             lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
             lo.Protocols = l.Protocols;
-            if (certificates.TryGetValue(l.Key, out var cert))
+            if (l.IsTls)
             {
-                lo.UseHttps(cert);
+                certificates.UseHttps(lo, l.Key);
             }
         });
     }
@@ -244,24 +253,6 @@ public static partial class ProxyHost
         // Measured (bench/RESULTS.md, "nohostlog"): while this logger is enabled at any level,
         // ASP.NET Core creates a log scope per request; Baton logs its own events instead.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-    }
-
-    private static Dictionary<string, X509Certificate2> LoadCertificates(BatonSettings settings)
-    {
-        var result = new Dictionary<string, X509Certificate2>();
-        foreach (var l in settings.Listeners.Where(l => l.IsTls))
-        {
-            try
-            {
-                result[l.Key] = X509Certificate2.CreateFromPemFile(l.CertificatePath!, l.KeyPath);
-            }
-            catch (CryptographicException ex)
-            {
-                throw new ConfigException($"Baton:Listeners:{l.Key}:Certificate: cannot load '{l.CertificatePath}' with key '{l.KeyPath}': {ex.Message}");
-            }
-        }
-
-        return result;
     }
 
     private static string YarpErrors(Exception ex)

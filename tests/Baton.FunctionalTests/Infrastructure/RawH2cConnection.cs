@@ -35,6 +35,7 @@ public sealed class RawH2cConnection : IAsyncDisposable
     private readonly TaskCompletionSource<GoAwayFrame> _firstGoAway = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<ConnectionEnd> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<GoAwayFrame> _goAways = new();
+    private readonly TaskCompletionSource<IReadOnlyDictionary<int, uint>> _serverSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reader = Task.CompletedTask;
 
     private RawH2cConnection(Socket socket, string authority)
@@ -48,6 +49,9 @@ public sealed class RawH2cConnection : IAsyncDisposable
 
     /// <summary>Every GOAWAY so far, in order.</summary>
     public IReadOnlyCollection<GoAwayFrame> GoAways => _goAways.ToArray();
+
+    /// <summary>The parameters of the server's first SETTINGS frame (identifier → value; 3 is SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
+    public Task<IReadOnlyDictionary<int, uint>> ServerSettings => _serverSettings.Task;
 
     /// <summary>Completes when the server ends the connection (FIN or reset).</summary>
     public Task<ConnectionEnd> Closed => _closed.Task;
@@ -141,6 +145,13 @@ public sealed class RawH2cConnection : IAsyncDisposable
         switch (type)
         {
             case Settings when (flags & Ack) == 0:
+                var parameters = new Dictionary<int, uint>();
+                for (int i = 0; i + 6 <= payload.Length; i += 6)
+                {
+                    parameters[BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(i))] = BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(i + 2));
+                }
+
+                _serverSettings.TrySetResult(parameters);
                 await WriteFrameAsync(Settings, Ack, 0, []);
                 break;
             case Ping when (flags & Ack) == 0 && !_firstGoAway.Task.IsCompleted:

@@ -12,15 +12,21 @@ namespace Baton.FunctionalTests.Infrastructure;
 public static class TestCertificates
 {
     /// <summary>
-    /// Creates an ECDSA P-256 certificate for <c>localhost</c> and <c>127.0.0.1</c>, writes
-    /// <paramref name="certFile"/> and <paramref name="keyFile"/> (PEM) into
+    /// Creates an ECDSA P-256 certificate for <c>localhost</c> and <c>127.0.0.1</c> (and
+    /// <paramref name="dnsNames"/>), valid for <paramref name="validFor"/> (90 days by default),
+    /// writes <paramref name="certFile"/> and <paramref name="keyFile"/> (PEM) into
     /// <paramref name="directory"/>, and returns its SHA-256 thumbprint.
     /// </summary>
-    public static string WritePem(string directory, string certFile = "cert.pem", string keyFile = "key.pem")
+    public static string WritePem(string directory, string certFile = "cert.pem", string keyFile = "key.pem", string subject = "CN=baton-test", string[]? dnsNames = null, TimeSpan? validFor = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=baton-test", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in dnsNames ?? [])
+        {
+            san.AddDnsName(name);
+        }
+
         san.AddDnsName("localhost");
         san.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
@@ -29,7 +35,7 @@ public static class TestCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
 
         var now = DateTimeOffset.UtcNow;
-        using var cert = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        using var cert = request.CreateSelfSigned(now.AddMinutes(-5), now.Add(validFor ?? TimeSpan.FromDays(90)));
         File.WriteAllText(Path.Combine(directory, certFile), cert.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, keyFile), key.ExportPkcs8PrivateKeyPem());
         return Thumbprint(cert);
