@@ -80,8 +80,11 @@ public sealed class BatonProcess : IAsyncDisposable
     }
 
     public static BatonProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
+        => Start(StartInfo(args, environment, directory));
+
+    /// <summary>Starts <paramref name="psi"/> (stdout and stderr redirected), e.g. an installed baton under another user.</summary>
+    public static BatonProcess Start(ProcessStartInfo psi)
     {
-        var psi = StartInfo(args, environment, directory);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var baton = new BatonProcess(process);
         process.OutputDataReceived += (_, e) => baton.OnLine(e.Data);
