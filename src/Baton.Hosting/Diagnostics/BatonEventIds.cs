@@ -8,6 +8,7 @@ namespace Baton.Hosting.Diagnostics;
 /// <remarks>
 /// Ranges: 1000–1099 lifecycle, 1100–1199 draining, 1200–1299 handoff and upgrade,
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
+/// 2600–2699 observability: access log, metrics, tracing, upstream errors, check warnings,
 /// 2700–2799 TLS certificates and limits (the Baton executable).
 /// </remarks>
 public static class BatonEventIds
@@ -72,6 +73,16 @@ public static class BatonEventIds
     public const int CertificateExpired = 2703;
     public const int ConnectionLimitReached = 2710;
 
+    // Observability 2600–2699
+    public const int AccessLogOpened = 2600;
+    public const int AccessLogReopened = 2601;
+    public const int AccessLogDropped = 2602;
+    public const int AccessLogWriteFailed = 2603;
+    public const int UpstreamError = 2610;
+    public const int UpstreamClientAborted = 2611;
+    public const int ConfigWarning = 2620;
+    public const int TelemetryExporting = 2630;
+
     /// <summary>The event name of an id, for tests and tools that read JSON logs.</summary>
     public static string NameOf(int id) => id switch
     {
@@ -123,6 +134,14 @@ public static class BatonEventIds
         CertificateExpiresSoon => nameof(CertificateExpiresSoon),
         CertificateExpired => nameof(CertificateExpired),
         ConnectionLimitReached => nameof(ConnectionLimitReached),
+        AccessLogOpened => nameof(AccessLogOpened),
+        AccessLogReopened => nameof(AccessLogReopened),
+        AccessLogDropped => nameof(AccessLogDropped),
+        AccessLogWriteFailed => nameof(AccessLogWriteFailed),
+        UpstreamError => nameof(UpstreamError),
+        UpstreamClientAborted => nameof(UpstreamClientAborted),
+        ConfigWarning => nameof(ConfigWarning),
+        TelemetryExporting => nameof(TelemetryExporting),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -10,7 +10,14 @@ public sealed record BatonSettings(
     IReadOnlyList<ListenerSettings> Listeners,
     ListenerSettings? Admin,
     LifecycleOptions Lifecycle,
-    Baton.Limits.LimitsSettings Limits);
+    Baton.Limits.LimitsSettings Limits)
+{
+    /// <summary><c>Baton:AccessLog</c>.</summary>
+    public Observability.AccessLog.AccessLogOptions AccessLog { get; init; } = new();
+
+    /// <summary><c>Baton:Telemetry</c> (OTLP export).</summary>
+    public Observability.TelemetryOptions Telemetry { get; init; } = new();
+}
 
 /// <summary>One listener of <c>Baton:Listeners</c> (or the admin listener).</summary>
 /// <param name="Key">The listener's name in the config; a new process adopts the socket by it.</param>

@@ -14,7 +14,7 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry"];
     private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
@@ -69,6 +69,8 @@ public static class ConfigValidator
         }
 
         var limits = Baton.Limits.LimitsConfig.Read(errors, baton.GetSection("Limits"));
+        var accessLog = Observability.ObservabilityConfig.ReadAccessLog(errors, baton.GetSection("AccessLog"), baseDirectory);
+        var telemetry = Observability.ObservabilityConfig.ReadTelemetry(errors, baton.GetSection("Telemetry"));
         DuplicateAddresses(errors, admin is null ? listeners : [.. listeners, admin]);
         ValidateProxy(errors, config.GetSection("ReverseProxy"));
 
@@ -77,7 +79,7 @@ public static class ConfigValidator
             throw new ConfigException(string.Join(Environment.NewLine, errors));
         }
 
-        return new BatonSettings(listeners, admin, lifecycle, limits);
+        return new BatonSettings(listeners, admin, lifecycle, limits) { AccessLog = accessLog, Telemetry = telemetry };
     }
 
     private static ListenerSettings? ReadListener(List<string> errors, IConfigurationSection section, string key, string baseDirectory, bool isAdmin)

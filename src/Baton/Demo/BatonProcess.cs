@@ -19,6 +19,7 @@ public sealed class BatonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<LogEvent> _events = new();
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _accessLines = new();
     private readonly object _gate = new();
     private readonly List<(Func<LogEvent, bool> Match, TaskCompletionSource<LogEvent> Done)> _waiters = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,6 +34,9 @@ public sealed class BatonProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     public IEnumerable<LogEvent> Events => _events;
+
+    /// <summary>The JSON access-log lines on stdout (JSON objects without an <c>EventId</c>).</summary>
+    public IEnumerable<string> AccessLines => _accessLines;
 
     /// <summary>Every stdout and stderr line, for diagnostics.</summary>
     public IEnumerable<string> Output => _lines;
@@ -192,8 +196,14 @@ public sealed class BatonProcess : IAsyncDisposable
         {
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
+            if (!root.TryGetProperty("EventId", out var eventId))
+            {
+                _accessLines.Enqueue(line);
+                return;
+            }
+
             e = new LogEvent(
-                root.GetProperty("EventId").GetInt32(),
+                eventId.GetInt32(),
                 root.GetProperty("LogLevel").GetString() ?? "",
                 root.GetProperty("Message").GetString() ?? "",
                 root.TryGetProperty("State", out var state) ? state.Clone() : default,

@@ -10,6 +10,7 @@ public static class Signals
     public const int SIGQUIT = Processes.SIGQUIT;
     public const int SIGKILL = Processes.SIGKILL;
     public const int SIGTERM = Processes.SIGTERM;
+    public const int SIGUSR1 = 10;
 
     /// <summary>kill(2). Returns false when the process does not exist; signal 0 only probes.</summary>
     public static bool Send(int pid, int signal) => Processes.Signal(pid, signal);

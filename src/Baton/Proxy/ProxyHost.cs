@@ -6,6 +6,7 @@ using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Baton.Limits;
 using Baton.Tls;
+using Baton.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -72,7 +73,7 @@ public static partial class ProxyHost
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
         builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
-        builder.Services.AddSingleton<Baton.Hosting.Health.IAdminEndpoint, MetricsEndpoint>();
+        builder.Services.AddBatonObservability(settings);
         builder.Services.AddSingleton<UpstreamPools>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
@@ -93,11 +94,18 @@ public static partial class ProxyHost
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
         var table = app.Services.GetRequiredService<ListenerTable>();
-        _ = app.Services.GetServices<Baton.Hosting.Health.IAdminEndpoint>().ToList(); // metrics listen from the start
+        app.Services.StartBatonObservability(); // metrics, trace context and the access log from the start
         try
         {
+            app.UseBatonObservability();
             app.UseBatonLifecycle();
-            app.MapReverseProxy();
+            app.MapReverseProxy(proxy =>
+            {
+                proxy.UseSessionAffinity();
+                proxy.UseLoadBalancing();
+                proxy.UsePassiveHealthChecks();
+                proxy.UseBatonUpstreamTiming();
+            });
         }
         catch (InvalidOperationException ex) when (ex.InnerException is not null)
         {
@@ -250,6 +258,8 @@ public static partial class ProxyHost
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // A forwarding error is Baton's one UpstreamError line; YARP's own carries a stack trace.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
         // Measured (bench/RESULTS.md, "nohostlog"): while this logger is enabled at any level,
         // ASP.NET Core creates a log scope per request; Baton logs its own events instead.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);

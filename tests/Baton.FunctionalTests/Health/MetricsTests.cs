@@ -18,7 +18,8 @@ public sealed class MetricsTests
         Assert.Contains("baton_lifecycle_phase 1", text);
         Assert.Contains("baton_ready 1", text);
         Assert.Contains("baton_generation 1", text);
-        var served = text.Split('\n').Single(l => l.StartsWith("baton_requests_served ", StringComparison.Ordinal));
+        Assert.Contains("# TYPE baton_requests_served_total counter", text);
+        var served = text.Split('\n').Single(l => l.StartsWith("baton_requests_served_total ", StringComparison.Ordinal));
         Assert.True(double.Parse(served.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 3, served);
 
         // Never on the public listener: there it is proxied (the upstream has no /metrics).

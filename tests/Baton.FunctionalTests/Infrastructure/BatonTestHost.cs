@@ -32,7 +32,7 @@ public sealed class BatonTestHost : IAsyncDisposable
 
     public BatonProcess Baton { get; private set; } = null!;
 
-    /// <summary>Creates upstreams and a default config: listeners "public" (HTTP/1.1), "h2c" (HTTP/2 prior knowledge), an admin listener; grace 0, drain 10 s.</summary>
+    /// <summary>Creates upstreams and a default config: listeners "public" (HTTP/1.1), "h2c" (HTTP/2 prior knowledge), an admin listener; grace 0, drain 10 s; no access log.</summary>
     public static async Task<BatonTestHost> CreateAsync(int upstreams = 1)
     {
         var work = Directory.CreateTempSubdirectory("baton-test-");
@@ -59,6 +59,8 @@ public sealed class BatonTestHost : IAsyncDisposable
                 },
                 ["Admin"] = new JsonObject { ["Address"] = "127.0.0.1:0" },
                 ["Lifecycle"] = new JsonObject { ["DrainTimeout"] = "00:00:10", ["ShutdownGracePeriod"] = "00:00:00" },
+                // Off unless a test turns it on: under load this process would mostly parse access lines.
+                ["AccessLog"] = new JsonObject { ["Enabled"] = false },
             },
             ["ReverseProxy"] = new JsonObject
             {
@@ -81,6 +83,8 @@ public sealed class BatonTestHost : IAsyncDisposable
     public JsonObject Lifecycle => (JsonObject)Config["Baton"]!["Lifecycle"]!;
 
     public JsonObject Listeners => (JsonObject)Config["Baton"]!["Listeners"]!;
+
+    public JsonObject AccessLog => (JsonObject)Config["Baton"]!["AccessLog"]!;
 
     public void WriteConfig() => File.WriteAllText(ConfigPath, Config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
