@@ -2,6 +2,7 @@ using System.Text.Json;
 using Baton.Configuration;
 using Baton.Hosting.Lifecycle;
 using Baton.Proxy;
+using Baton.Tls;
 
 namespace Baton.Cli;
 
@@ -14,11 +15,14 @@ internal static class CheckCommand
         {
             var root = ConfigLoader.Load(path);
             var settings = ConfigValidator.Validate(root, Path.GetDirectoryName(Path.GetFullPath(path))!);
+            // As run: every certificate and key loads and matches (nothing is watched).
+            TlsCertificates.Load(settings).Dispose();
             var effective = new Dictionary<string, object?>
             {
                 ["Listeners"] = settings.Listeners.ToDictionary(l => l.Key, Describe),
                 ["Admin"] = settings.Admin is null ? null : Describe(settings.Admin),
                 ["Lifecycle"] = settings.Lifecycle,
+                ["Limits"] = settings.Limits,
                 ["ReverseProxy"] = new Dictionary<string, object>
                 {
                     ["Routes"] = root.GetSection("ReverseProxy:Routes").GetChildren().Select(r => $"{r.Key} -> {r["ClusterId"]}").ToArray(),
@@ -43,5 +47,7 @@ internal static class CheckCommand
         ["Tls"] = l.IsTls,
         ["HealthEndpoints"] = l.HealthEndpoints,
         ["Backlog"] = l.Backlog,
+        ["MaxConnections"] = l.MaxConnections,
+        ["Sni"] = l.Sni?.Entries.Select(e => e.HostName).ToArray(),
     };
 }

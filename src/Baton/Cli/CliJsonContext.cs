@@ -15,6 +15,7 @@ namespace Baton.Cli;
 [JsonSerializable(typeof(Dictionary<string, string?[]>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(LifecycleOptions))]
+[JsonSerializable(typeof(Baton.Limits.LimitsSettings))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(int))]

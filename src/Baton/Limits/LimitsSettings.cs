@@ -41,7 +41,7 @@ public sealed record LimitsSettings
     /// <summary>Concurrent streams per HTTP/2 connection (excess streams are refused). Defaults to 100 (Kestrel; nginx's http2_max_concurrent_streams is 128).</summary>
     public int Http2MaxStreamsPerConnection { get; init; } = s_kestrel.Http2.MaxStreamsPerConnection;
 
-    /// <summary>Bytes of one HTTP/2 request header field, name and value, after decompression. Defaults to 16 KiB (Kestrel).</summary>
+    /// <summary>Bytes of one HTTP/2 request header field, name and value, after decompression. Defaults to 32 KiB (Kestrel).</summary>
     public int Http2MaxRequestHeaderFieldSize { get; init; } = s_kestrel.Http2.MaxRequestHeaderFieldSize;
 
     /// <summary>HTTP/2 request body bytes buffered per connection. Defaults to 1 MiB (Kestrel).</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.FunctionalTests.Tls;
@@ -60,5 +61,38 @@ public class LimitsConfigTests
 
         var check = await BatonCli.RunAsync(["check", "--config", config.Write().Path]);
         Assert.True(check.ExitCode == 0, check.ToString());
+
+        // The effective limits: what was set, and Kestrel's defaults (as docs/limits.md states them) for the rest.
+        using var effective = JsonDocument.Parse(check.Stdout);
+        var limits = effective.RootElement.GetProperty("Limits");
+        Assert.Equal(JsonValueKind.Null, limits.GetProperty("MaxRequestBodySize").ValueKind);
+        Assert.Equal(JsonValueKind.Null, limits.GetProperty("MinRequestBodyDataRate").ValueKind);
+        Assert.Equal(100, limits.GetProperty("MinResponseDataRate").GetProperty("BytesPerSecond").GetDouble());
+        Assert.Equal(2097152, limits.GetProperty("Http2InitialConnectionWindowSize").GetInt32());
+        Assert.Equal(32768, limits.GetProperty("MaxRequestHeadersTotalSize").GetInt32());
+        Assert.Equal(100, limits.GetProperty("MaxRequestHeaderCount").GetInt32());
+        Assert.Equal(8192, limits.GetProperty("MaxRequestLineSize").GetInt32());
+        Assert.Equal("00:00:30", limits.GetProperty("RequestHeadersTimeout").GetString());
+        Assert.Equal("00:02:10", limits.GetProperty("KeepAliveTimeout").GetString());
+        Assert.Equal(100, limits.GetProperty("Http2MaxStreamsPerConnection").GetInt32());
+        Assert.Equal(32768, limits.GetProperty("Http2MaxRequestHeaderFieldSize").GetInt32());
+        Assert.Equal(786432, limits.GetProperty("Http2InitialStreamWindowSize").GetInt32());
+        Assert.Equal(10000, effective.RootElement.GetProperty("Listeners").GetProperty("public").GetProperty("MaxConnections").GetInt32());
+    }
+
+    [Fact]
+    public async Task NoLimitsSection_CheckShowsKestrelsDefaults()
+    {
+        using var config = new TempConfig();
+
+        var check = await BatonCli.RunAsync(["check", "--config", config.Write().Path]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        using var effective = JsonDocument.Parse(check.Stdout);
+        var limits = effective.RootElement.GetProperty("Limits");
+        Assert.Equal(30_000_000, limits.GetProperty("MaxRequestBodySize").GetInt64());
+        Assert.Equal(240, limits.GetProperty("MinRequestBodyDataRate").GetProperty("BytesPerSecond").GetDouble());
+        Assert.Equal("00:00:05", limits.GetProperty("MinRequestBodyDataRate").GetProperty("GracePeriod").GetString());
+        Assert.Equal(1048576, limits.GetProperty("Http2InitialConnectionWindowSize").GetInt32());
+        Assert.Equal(JsonValueKind.Null, effective.RootElement.GetProperty("Listeners").GetProperty("public").GetProperty("MaxConnections").ValueKind);
     }
 }
