@@ -75,6 +75,46 @@ public class LimitsTests
     }
 
     [Fact]
+    public async Task MinRequestBodyDataRate_FromTheFile_EndsAnUploadSlowerThanIt()
+    {
+        await using var held = await Upgrade.HeldUpstream.StartAsync();
+        await using var host = await BatonTestHost.StartAsync(h =>
+        {
+            h.Config["Baton"]!["Limits"] = new JsonObject
+            {
+                ["MinRequestBodyDataRate"] = new JsonObject { ["BytesPerSecond"] = 1000, ["GracePeriod"] = "00:00:02" },
+            };
+            held.AddRouteTo(h);
+        });
+
+        // A 100 kB upload that trickles 10 bytes every 200 ms (50 bytes/s) to an upstream that
+        // waits for it: Kestrel ends it once the grace period is over.
+        using var slow = await ConnectAsync(host.PublicUri);
+        var started = Stopwatch.GetTimestamp();
+        await slow.SendAsync(Encoding.ASCII.GetBytes("POST /held/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+        var answer = ReadUntilCloseAsync(slow);
+        var chunk = new byte[10];
+        while (!answer.IsCompleted && Stopwatch.GetElapsedTime(started) < BatonTestHost.Timeout)
+        {
+            try
+            {
+                await slow.SendAsync(chunk);
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(answer, Task.Delay(200));
+        }
+
+        var text = await answer;
+        var waited = Stopwatch.GetElapsedTime(started);
+        Assert.StartsWith("HTTP/1.1 408 ", text);
+        Assert.InRange(waited, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task MaxConnections_HoldsPerListener_AndFreesASlotWhenAConnectionCloses()
     {
         await using var host = await BatonTestHost.StartAsync(h => h.Listeners["limited"] = new JsonObject { ["Address"] = "127.0.0.1:0", ["MaxConnections"] = 2 });
