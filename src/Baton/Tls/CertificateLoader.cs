@@ -22,6 +22,21 @@ internal static class CertificateLoader
     /// <summary>Loads <paramref name="files"/>; returns null and <paramref name="error"/> when they do not make a server certificate.</summary>
     public static LoadedCertificate? TryLoad(CertificateFiles files, out string error)
     {
+        try
+        {
+            return Load(files, out error);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Reloads run on a timer thread, where an escaping exception would end the process:
+            // whatever a file holds must cost the reload, never the running proxy.
+            error = $"cannot load '{files.Path}' with key '{files.KeyPath}': {ex.GetType().Name}: {ex.Message.TrimEnd('.')}";
+            return null;
+        }
+    }
+
+    private static LoadedCertificate? Load(CertificateFiles files, out string error)
+    {
         error = "";
         X509Certificate2 leaf;
         var chain = new X509Certificate2Collection();
