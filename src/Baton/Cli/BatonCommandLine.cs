@@ -44,7 +44,7 @@ public static class BatonCommandLine
 
         var checkConfig = new Option<string>("--config", "-c") { Description = "The JSON config file.", Required = true };
         var check = new Command("check", "Validate a config file and print the effective configuration.") { checkConfig };
-        check.SetAction(p => CheckCommand.Run(p.GetValue(checkConfig)!));
+        check.SetAction((p, _) => CheckCommand.RunAsync(p.GetValue(checkConfig)!));
 
         var duration = new Option<TimeSpan>("--duration") { Description = "How long each load phase runs.", DefaultValueFactory = _ => TimeSpan.FromSeconds(3) };
         var upgrades = new Option<int>("--upgrades") { Description = "How many zero-downtime upgrades to run under load.", DefaultValueFactory = _ => 3 };

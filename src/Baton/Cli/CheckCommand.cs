@@ -1,22 +1,31 @@
 using System.Text.Json;
 using Baton.Configuration;
+using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Baton.Proxy;
-using Baton.Tls;
 
 namespace Baton.Cli;
 
 /// <summary><c>baton check</c>: validates a config file and prints the effective configuration.</summary>
 internal static class CheckCommand
 {
-    public static int Run(string path)
+    /// <summary>
+    /// Runs exactly what <c>baton run</c> validates before it binds (<see cref="ProxyHost.Validate"/>
+    /// then <see cref="ProxyHost.Build"/>: YARP's own validation included), binds nothing, and
+    /// prints the same lines on the same failures.
+    /// </summary>
+    public static async Task<int> RunAsync(string path)
     {
         try
         {
-            var root = ConfigLoader.Load(path);
-            var settings = ConfigValidator.Validate(root, Path.GetDirectoryName(Path.GetFullPath(path))!);
-            // As run: every certificate and key loads and matches (nothing is watched).
-            TlsCertificates.Load(settings).Dispose();
+            var (root, settings, certificates) = ProxyHost.Validate(path);
+            using (certificates)
+            using (var intake = HandoffIntake.FromEnvironment(upgradeFromSocket: false))
+            {
+                var (app, _) = ProxyHost.Build(new RunOptions(path, JsonLogs: false, Upgrade: false), root, settings, certificates, intake);
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
             var effective = new Dictionary<string, object?>
             {
                 ["Listeners"] = settings.Listeners.ToDictionary(l => l.Key, Describe),
@@ -31,6 +40,11 @@ internal static class CheckCommand
                 },
             };
             Console.WriteLine(JsonSerializer.Serialize(effective, CliJsonContext.Default.DictionaryStringObject));
+            foreach (var warning in settings.Warnings)
+            {
+                Console.Error.WriteLine($"baton: warning: {warning}");
+            }
+
             Console.Error.WriteLine($"baton: {path}: configuration is valid");
             return ExitCodes.Success;
         }

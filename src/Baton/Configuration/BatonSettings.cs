@@ -17,6 +17,12 @@ public sealed record BatonSettings(
 
     /// <summary><c>Baton:Telemetry</c> (OTLP export).</summary>
     public Observability.TelemetryOptions Telemetry { get; init; } = new();
+
+    /// <summary>The rate-limiter, CORS and timeout policies routes name.</summary>
+    public Policies.RoutePolicies Policies { get; init; } = new();
+
+    /// <summary>What is valid but probably not meant (no route at all): printed by <c>check</c>, logged by <c>run</c>.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>One listener of <c>Baton:Listeners</c> (or the admin listener).</summary>

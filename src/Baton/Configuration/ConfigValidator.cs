@@ -14,7 +14,7 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies"];
     private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
@@ -37,6 +37,7 @@ public static class ConfigValidator
     {
         var errors = new List<string>();
         var baton = config.GetSection("Baton");
+        ProxySchema.CheckTopLevel(errors, config);
         UnknownKeys.Check(errors, baton, s_batonKeys);
 
         var listeners = new List<ListenerSettings>();
@@ -71,6 +72,9 @@ public static class ConfigValidator
         var limits = Baton.Limits.LimitsConfig.Read(errors, baton.GetSection("Limits"));
         var accessLog = Observability.ObservabilityConfig.ReadAccessLog(errors, baton.GetSection("AccessLog"), baseDirectory);
         var telemetry = Observability.ObservabilityConfig.ReadTelemetry(errors, baton.GetSection("Telemetry"));
+        var policies = Policies.RoutePoliciesConfig.Read(errors, baton);
+        ProxySchema.Check(errors, config.GetSection("ReverseProxy"));
+        Policies.RoutePoliciesConfig.CheckRoutes(errors, config.GetSection("ReverseProxy"), policies);
         DuplicateAddresses(errors, admin is null ? listeners : [.. listeners, admin]);
         ValidateProxy(errors, config.GetSection("ReverseProxy"));
 
@@ -79,7 +83,13 @@ public static class ConfigValidator
             throw new ConfigException(string.Join(Environment.NewLine, errors));
         }
 
-        return new BatonSettings(listeners, admin, lifecycle, limits) { AccessLog = accessLog, Telemetry = telemetry };
+        return new BatonSettings(listeners, admin, lifecycle, limits)
+        {
+            AccessLog = accessLog,
+            Telemetry = telemetry,
+            Policies = policies,
+            Warnings = config.GetSection("ReverseProxy:Routes").GetChildren().Any() ? [] : ["ReverseProxy:Routes: no route is configured; every request will get 404"],
+        };
     }
 
     private static ListenerSettings? ReadListener(List<string> errors, IConfigurationSection section, string key, string baseDirectory, bool isAdmin)

@@ -13,17 +13,23 @@ internal static class UnknownKeys
     {
         foreach (var child in section.GetChildren())
         {
-            if (allowed.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            // The seed's snake_case aliases are accepted but not advertised.
-            var advertised = allowed.Where(a => !a.Contains('_')).ToArray();
-            var value = child.Value is null ? "" : $" = '{child.Value}'";
-            var hint = Nearest(child.Key, advertised) is { } near ? $" (did you mean '{near}'?)" : "";
-            errors.Add($"{child.Path}{value}: unknown key '{child.Key}'{hint}; allowed: {string.Join(", ", advertised)}");
+            CheckOne(errors, child, allowed);
         }
+    }
+
+    /// <summary>Adds one line when <paramref name="child"/>'s key is not in <paramref name="allowed"/>.</summary>
+    public static void CheckOne(List<string> errors, IConfigurationSection child, string[] allowed)
+    {
+        if (allowed.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        // The seed's snake_case aliases are accepted but not advertised.
+        var advertised = allowed.Where(a => !a.Contains('_')).ToArray();
+        var value = child.Value is null ? "" : $" = '{child.Value}'";
+        var hint = Nearest(child.Key, advertised) is { } near ? $" (did you mean '{near}'?)" : "";
+        errors.Add($"{child.Path}{value}: unknown key '{child.Key}'{hint}; allowed: {string.Join(", ", advertised)}");
     }
 
     /// <summary>The allowed key within two edits of <paramref name="key"/>, if any (the closest wins).</summary>

@@ -39,7 +39,7 @@ internal static class ObservabilityConfig
             {
                 errors.Add($"{section.Path}:Path = '{p}': directory {Path.GetDirectoryName(path)} does not exist");
             }
-            else if (!Writable.File(path, out var why))
+            else if (!Configuration.Writable.File(path, out var why))
             {
                 errors.Add($"{section.Path}:Path = '{p}': cannot be opened for appending: {why}");
             }

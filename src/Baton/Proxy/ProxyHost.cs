@@ -7,6 +7,7 @@ using Baton.Hosting.Lifecycle;
 using Baton.Limits;
 using Baton.Tls;
 using Baton.Observability;
+using Baton.Policies;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -35,7 +36,6 @@ public static partial class ProxyHost
         IConfigurationRoot root;
         BatonSettings settings;
         TlsCertificates certificates;
-        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
         using var intake = HandoffIntake.FromEnvironment(run.Upgrade);
         if (intake.Error is { } intakeError)
         {
@@ -46,9 +46,7 @@ public static partial class ProxyHost
 
         try
         {
-            root = ConfigLoader.Load(run.ConfigPath);
-            settings = ConfigValidator.Validate(root, baseDirectory);
-            certificates = TlsCertificates.Load(settings);
+            (root, settings, certificates) = Validate(run.ConfigPath);
         }
         catch (ConfigException ex)
         {
@@ -61,58 +59,27 @@ public static partial class ProxyHost
             return await SuperviseAsync(run, settings, intake).ConfigureAwait(false);
         }
 
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
-        builder.Configuration.AddConfiguration(root, shouldDisposeConfiguration: false);
-        ConfigureLogging(builder.Logging, run.JsonLogs);
-
-        builder.Services.AddRouting();
-        // Session-affinity cookies are protected with a per-process key (no key ring on disk).
-        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(certificates);
-        builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
-        builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
-        builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
-        builder.Services.AddBatonObservability(settings);
-        builder.Services.AddSingleton<UpstreamPools>();
-        builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
-        builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
-        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
-        builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
-
-        // WebApplication resolves the server (and so Kestrel's options) while it is built, before
-        // the listeners are claimed; the options instance is kept and the handles added later.
-        KestrelServerOptions? kestrel = null;
-        builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = AllListeners(settings).Max(l => l.Backlog));
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            settings.Limits.ApplyTo(k.Limits);
-            kestrel = k;
-        });
-
-        var app = builder.Build();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
-        var table = app.Services.GetRequiredService<ListenerTable>();
-        app.Services.StartBatonObservability(); // metrics, trace context and the access log from the start
+        WebApplication app;
+        KestrelServerOptions kestrel;
         try
         {
-            app.UseBatonObservability();
-            app.UseBatonLifecycle();
-            app.MapReverseProxy(proxy =>
-            {
-                proxy.UseSessionAffinity();
-                proxy.UseLoadBalancing();
-                proxy.UsePassiveHealthChecks();
-                proxy.UseBatonUpstreamTiming();
-            });
+            (app, kestrel) = Build(run, root, settings, certificates, intake);
         }
-        catch (InvalidOperationException ex) when (ex.InnerException is not null)
+        catch (ConfigException ex)
         {
-            await intake.ReportFailureAsync($"config error: {YarpErrors(ex).ReplaceLineEndings("; ")}").ConfigureAwait(false);
-            return ConfigError(YarpErrors(ex));
+            await intake.ReportFailureAsync($"config error: {ex.Message.ReplaceLineEndings("; ")}").ConfigureAwait(false);
+            certificates.Dispose();
+            return ConfigError(ex.Message);
         }
 
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
+        var table = app.Services.GetRequiredService<ListenerTable>();
+        foreach (var warning in settings.Warnings)
+        {
+            Log.ConfigWarning(logger, warning);
+        }
+
+        app.Services.StartBatonObservability(); // metrics, trace context and the access log from the start
         var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
         try
         {
@@ -140,7 +107,7 @@ public static partial class ProxyHost
 
             foreach (var (l, owned) in plan)
             {
-                AddListener(kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value, l, owned, certificates, app.Services);
+                AddListener(kestrel, l, owned, certificates, app.Services);
             }
 
             table.CloseUnclaimed();
@@ -175,6 +142,107 @@ public static partial class ProxyHost
         table.Dispose();
         return outcome.ExitCode;
     }
+
+    /// <summary>
+    /// Step 1 of what <c>run</c> validates, shared with <c>baton check</c>: the file, Baton's
+    /// settings and YARP's keys, the directories Baton will write to, the certificates.
+    /// </summary>
+    /// <exception cref="ConfigException">One line per problem.</exception>
+    internal static (IConfigurationRoot Root, BatonSettings Settings, TlsCertificates Certificates) Validate(string configPath)
+    {
+        var root = ConfigLoader.Load(configPath);
+        var settings = ConfigValidator.Validate(root, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+        WritableDirectories(settings);
+        return (root, settings, TlsCertificates.Load(settings));
+    }
+
+    /// <summary>
+    /// Step 2, shared with <c>baton check</c>: the app exactly as <c>run</c> serves it (nothing is
+    /// bound yet), so YARP validates routes and clusters against every policy and service Baton
+    /// wires — what YARP refuses is a <see cref="ConfigException"/> here, for both commands alike.
+    /// </summary>
+    internal static (WebApplication App, KestrelServerOptions Kestrel) Build(RunOptions run, IConfigurationRoot root, BatonSettings settings, TlsCertificates certificates, HandoffIntake intake)
+    {
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
+        builder.Configuration.AddConfiguration(root, shouldDisposeConfiguration: false);
+        ConfigureLogging(builder.Logging, run.JsonLogs);
+
+        builder.Services.AddRouting();
+        // Session-affinity cookies are protected with a per-process key (no key ring on disk).
+        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(certificates);
+        builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
+        builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
+        builder.Services.AddBatonObservability(settings);
+        builder.Services.AddBatonRoutePolicies(settings.Policies);
+        builder.Services.AddSingleton<UpstreamPools>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
+        builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
+        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
+        builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
+
+        // WebApplication resolves the server (and so Kestrel's options) while it is built, before
+        // the listeners are claimed; the options instance is kept and the handles added later.
+        KestrelServerOptions? kestrel = null;
+        builder.Services.Configure<SocketTransportOptions>(o => o.Backlog = AllListeners(settings).Max(l => l.Backlog));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            settings.Limits.ApplyTo(k.Limits);
+            kestrel = k;
+        });
+
+        var app = builder.Build();
+        try
+        {
+            app.UseBatonObservability();
+            app.UseBatonLifecycle();
+            app.UseBatonRoutePolicies();
+            app.MapReverseProxy(proxy =>
+            {
+                proxy.UseSessionAffinity();
+                proxy.UseLoadBalancing();
+                proxy.UsePassiveHealthChecks();
+                proxy.UseBatonUpstreamTiming();
+            });
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is not null)
+        {
+            ((IDisposable)app).Dispose();
+            throw new ConfigException(YarpErrors(ex));
+        }
+
+        return (app, kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value);
+    }
+
+    /// <summary>The PID file's, the upgrade socket's and Unix listeners' directories must exist and be writable.</summary>
+    private static void WritableDirectories(BatonSettings settings)
+    {
+        var errors = new List<string>();
+        void Check(string key, string? file)
+        {
+            if (file is { Length: > 0 } && Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir && !Writable.Directory(dir, out var why))
+            {
+                errors.Add($"{key} = '{file}': cannot create files in {dir}: {why}");
+            }
+        }
+
+        Check("Baton:Lifecycle:PidFile", settings.Lifecycle.PidFile);
+        Check("Baton:Lifecycle:SocketPath", settings.Lifecycle.SocketPath);
+        foreach (var l in AllListeners(settings).Where(l => l.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint))
+        {
+            Check(l.Key == ListenerSettings.AdminKey ? "Baton:Admin:Address" : $"Baton:Listeners:{l.Key}:Address", l.Address["unix:".Length..]);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(string.Join(Environment.NewLine, errors));
+        }
+    }
+
 
     /// <summary><c>baton run --supervise</c> (and PID 1): own the listeners, run the proxy in a worker under this process.</summary>
     private static async Task<int> SuperviseAsync(RunOptions run, BatonSettings settings, HandoffIntake intake)
@@ -212,7 +280,9 @@ public static partial class ProxyHost
             }
 
             lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
-            lo.Protocols = l.Protocols;
+            // Without TLS there is no ALPN: Http1AndHttp2 serves HTTP/1.1 (docs/configuration.md), said
+            // here rather than by Kestrel's warning on every start.
+            lo.Protocols = !l.IsTls && l.Protocols == HttpProtocols.Http1AndHttp2 ? HttpProtocols.Http1 : l.Protocols;
             if (l.IsTls)
             {
                 certificates.UseHttps(lo, l.Key);
@@ -292,6 +362,9 @@ public static partial class ProxyHost
 
         [LoggerMessage(BatonEventIds.Started, LogLevel.Information, "Baton started: pid {Pid}, generation {Generation}", EventName = nameof(BatonEventIds.Started))]
         public static partial void Started(ILogger logger, int pid, int generation);
+
+        [LoggerMessage(BatonEventIds.ConfigWarning, LogLevel.Warning, "Configuration warning: {Warning}", EventName = nameof(BatonEventIds.ConfigWarning))]
+        public static partial void ConfigWarning(ILogger logger, string warning);
 
         [LoggerMessage(BatonEventIds.ConfigError, LogLevel.Critical, "Baton could not start: {Error}", EventName = nameof(BatonEventIds.ConfigError))]
         public static partial void StartFailed(ILogger logger, string error);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Baton.Hosting.Diagnostics;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -42,6 +43,14 @@ internal sealed partial class UpstreamTimingMiddleware
                 Report(context, error, elapsed);
             }
         }
+
+        // The route's Timeout fired: YARP saw its request token cancelled as if the client had gone
+        // (400). Rethrown as a cancellation, ASP.NET Core's request-timeouts middleware answers the
+        // policy's status (504) while the response has not started.
+        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true } timeout && !context.Response.HasStarted)
+        {
+            throw new OperationCanceledException("The route's request timeout elapsed.", timeout.RequestTimeoutToken);
+        }
     }
 
     private void Report(HttpContext context, IForwarderErrorFeature error, long elapsed)
@@ -50,7 +59,12 @@ internal sealed partial class UpstreamTimingMiddleware
         var destination = proxy?.ProxiedDestination is { } d ? $"{proxy.Cluster?.Config.ClusterId}/{d.DestinationId} ({d.Model.Config.Address})" : proxy?.Cluster?.Config.ClusterId ?? "-";
         var ms = Math.Round(Stopwatch.GetElapsedTime(0, elapsed).TotalMilliseconds, 1);
         var reason = Innermost(error.Exception);
-        if (context.Response.StatusCode != StatusCodes.Status504GatewayTimeout && error.Error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+        var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true };
+        if (timedOut)
+        {
+            Log.UpstreamError(_logger, destination, "RequestTimeout", ms, StatusCodes.Status504GatewayTimeout, "the route's Timeout elapsed");
+        }
+        else if (context.Response.StatusCode != StatusCodes.Status504GatewayTimeout && error.Error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
             or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
             or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeResponseClient)
         {

@@ -1,4 +1,4 @@
-namespace Baton.Observability;
+namespace Baton.Configuration;
 
 /// <summary>Checks that files and directories Baton will write to are writable, so <c>check</c> catches it before <c>run</c> does.</summary>
 internal static class Writable
