@@ -189,6 +189,16 @@ def _parse_timespan_ms(text: str) -> float | None:
     return total * 1000.0 + (float("0." + frac) * 1000.0 if frac else 0.0)
 
 
+def _parse_ms(value) -> float | None:
+    """A duration of Baton's JSON log: milliseconds (a number), or an older build's TimeSpan text."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return _parse_timespan_ms(value)
+
+
 def _reported_upgrade_ms(log_path: str, old_pid: int) -> float | None:
     """Baton's own figure: UpgradeReady (1204) of old_pid, its Elapsed (request -> new process ready)."""
     try:
@@ -203,7 +213,7 @@ def _reported_upgrade_ms(log_path: str, old_pid: int) -> float | None:
         except ValueError:
             continue
         if int(state.get("OldPid", -1)) == old_pid:
-            return _parse_timespan_ms(state.get("Elapsed", ""))
+            return _parse_ms(state.get("ElapsedMs", state.get("Elapsed", "")))
     return None
 
 
@@ -234,7 +244,7 @@ def _last_request_epoch(log_path: str, pid: int) -> float | None:
     ev = _event(log_path, 1102, pid)
     if ev is None:
         return None
-    after = _parse_timespan_ms(ev[1].get("AfterLast", ""))
+    after = _parse_ms(ev[1].get("AfterLastMs", ev[1].get("AfterLast", "")))
     return ev[0] - after / 1000.0 if after is not None else None
 
 
@@ -302,7 +312,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         drained = _event(args.log, 1102, old)
         done = _event(args.log, 1006, old)
         if drained is not None:
-            result["last_to_drained_ms"] = _parse_timespan_ms(drained[1].get("AfterLast", ""))
+            result["last_to_drained_ms"] = _parse_ms(drained[1].get("AfterLastMs", drained[1].get("AfterLast", "")))
             if done is not None:
                 result["drained_to_shutdown_log_ms"] = max(0.0, (done[0] - drained[0]) * 1000.0)
         if done is not None:

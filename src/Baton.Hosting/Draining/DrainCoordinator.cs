@@ -75,7 +75,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
             _state.TryTransition(LifecyclePhase.Draining, "listeners closing; in-flight requests finish");
         }
 
-        Log.DrainStarted(_logger, timeout, _tracker.InFlight, _tracker.OpenConnections, _tracker.LongLived);
+        Log.DrainStarted(_logger, Durations.Ms(timeout), _tracker.InFlight, _tracker.OpenConnections, _tracker.LongLived);
         _ = WhenLastRequestEndsAsync();
         _loop = RunDeadlineLoopAsync();
         return Task.CompletedTask;
@@ -104,7 +104,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         _outcome.LongLivedClosed = _longLivedClosed;
         long lastEnded = Interlocked.Read(ref _lastRequestEnded);
         var afterLast = lastEnded == 0 ? TimeSpan.Zero : _time.GetElapsedTime(lastEnded);
-        Log.DrainCompleted(_logger, Environment.ProcessId, drained, _tracker.Served, _abortedAtDeadline, _longLivedClosed, afterLast);
+        Log.DrainCompleted(_logger, Environment.ProcessId, Durations.Ms(drained), _tracker.Served, _abortedAtDeadline, _longLivedClosed, Durations.Ms(afterLast));
         _state.TryTransition(LifecyclePhase.Stopped, _abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted");
         Log.ShutdownComplete(_logger, Environment.ProcessId, _outcome.ExitCode);
     }
@@ -143,7 +143,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
                 if (running > 0)
                 {
                     _abortedAtDeadline = running;
-                    Log.NotAllRequestsDrained(_logger, running, _time.GetElapsedTime(_drainStart));
+                    Log.NotAllRequestsDrained(_logger, running, Durations.Ms(_time.GetElapsedTime(_drainStart)));
                 }
 
                 _tracker.AbortAll("Baton drain deadline reached.");
@@ -153,7 +153,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
             if (now >= nextProgress)
             {
                 Log.DrainProgress(_logger, _tracker.InFlight, _tracker.OpenConnections, _tracker.LongLived,
-                    _tracker.OldestRequestAge, _time.GetElapsedTime(now, deadline));
+                    Durations.Ms(_tracker.OldestRequestAge), Durations.Ms(_time.GetElapsedTime(now, deadline)));
                 nextProgress += ToTicks(second);
             }
 
@@ -195,17 +195,17 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
 
     private static partial class Log
     {
-        [LoggerMessage(BatonEventIds.DrainStarted, LogLevel.Information, "Drain started (timeout {Timeout}): {InFlight} in-flight request(s), {Connections} connection(s), {LongLived} long-lived", EventName = nameof(BatonEventIds.DrainStarted))]
-        public static partial void DrainStarted(ILogger logger, TimeSpan timeout, int inFlight, int connections, int longLived);
+        [LoggerMessage(BatonEventIds.DrainStarted, LogLevel.Information, "Drain started (timeout {TimeoutMs} ms): {InFlight} in-flight request(s), {Connections} connection(s), {LongLived} long-lived", EventName = nameof(BatonEventIds.DrainStarted))]
+        public static partial void DrainStarted(ILogger logger, double timeoutMs, int inFlight, int connections, int longLived);
 
-        [LoggerMessage(BatonEventIds.DrainProgress, LogLevel.Information, "Draining: {InFlight} in-flight, {Connections} connection(s), {LongLived} long-lived, oldest request {OldestAge}, deadline in {Remaining}", EventName = nameof(BatonEventIds.DrainProgress))]
-        public static partial void DrainProgress(ILogger logger, int inFlight, int connections, int longLived, TimeSpan oldestAge, TimeSpan remaining);
+        [LoggerMessage(BatonEventIds.DrainProgress, LogLevel.Information, "Draining: {InFlight} in-flight, {Connections} connection(s), {LongLived} long-lived, oldest request {OldestAgeMs} ms, deadline in {RemainingMs} ms", EventName = nameof(BatonEventIds.DrainProgress))]
+        public static partial void DrainProgress(ILogger logger, int inFlight, int connections, int longLived, double oldestAgeMs, double remainingMs);
 
         [LoggerMessage(BatonEventIds.LongLivedClosing, LogLevel.Warning, "Closed {Count} long-lived connection(s) at the drain deadline; {CloseFrames} WebSocket(s) got close code 1001", EventName = nameof(BatonEventIds.LongLivedClosing))]
         public static partial void LongLivedClosing(ILogger logger, int count, int closeFrames);
 
-        [LoggerMessage(BatonEventIds.NotAllRequestsDrained, LogLevel.Warning, "NotAllRequestsDrained: {Count} request(s) still running after {Elapsed} were aborted", EventName = nameof(BatonEventIds.NotAllRequestsDrained))]
-        public static partial void NotAllRequestsDrained(ILogger logger, int count, TimeSpan elapsed);
+        [LoggerMessage(BatonEventIds.NotAllRequestsDrained, LogLevel.Warning, "NotAllRequestsDrained: {Count} request(s) still running after {ElapsedMs} ms were aborted", EventName = nameof(BatonEventIds.NotAllRequestsDrained))]
+        public static partial void NotAllRequestsDrained(ILogger logger, int count, double elapsedMs);
 
         [LoggerMessage(BatonEventIds.UpstreamPoolsDrained, LogLevel.Information, "Post-drain step {Step}: {Summary}", EventName = nameof(BatonEventIds.UpstreamPoolsDrained))]
         public static partial void PostDrainStep(ILogger logger, string step, string summary);
@@ -213,8 +213,8 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         [LoggerMessage(BatonEventIds.DrainStepFailed, LogLevel.Error, "Post-drain step {Step} failed", EventName = nameof(BatonEventIds.DrainStepFailed))]
         public static partial void DrainStepFailed(ILogger logger, string step, Exception exception);
 
-        [LoggerMessage(BatonEventIds.DrainCompleted, LogLevel.Information, "Drain of pid {Pid} completed in {Duration}: {Served} request(s) served in total, {Aborted} aborted, {LongLived} long-lived closed; last request ended {AfterLast} ago", EventName = nameof(BatonEventIds.DrainCompleted))]
-        public static partial void DrainCompleted(ILogger logger, int pid, TimeSpan duration, long served, int aborted, int longLived, TimeSpan afterLast);
+        [LoggerMessage(BatonEventIds.DrainCompleted, LogLevel.Information, "Drain of pid {Pid} completed in {DurationMs} ms: {Served} request(s) served in total, {Aborted} aborted, {LongLived} long-lived closed; last request ended {AfterLastMs} ms ago", EventName = nameof(BatonEventIds.DrainCompleted))]
+        public static partial void DrainCompleted(ILogger logger, int pid, double durationMs, long served, int aborted, int longLived, double afterLastMs);
 
         [LoggerMessage(BatonEventIds.ShutdownComplete, LogLevel.Information, "Shutdown of pid {Pid} complete; exit code {ExitCode}", EventName = nameof(BatonEventIds.ShutdownComplete))]
         public static partial void ShutdownComplete(ILogger logger, int pid, int exitCode);

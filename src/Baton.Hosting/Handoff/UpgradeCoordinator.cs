@@ -185,7 +185,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
 
             handedOver = true;
             var elapsed = _time.GetElapsedTime(started);
-            Log.UpgradeReady(_logger, Environment.ProcessId, newPid, generation, elapsed);
+            Log.UpgradeReady(_logger, Environment.ProcessId, newPid, generation, Durations.Ms(elapsed));
             _state.TryTransition(LifecyclePhase.UpgradeDraining, $"pid {newPid} is serving; draining this process");
 
             // O8.
@@ -324,8 +324,8 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         [LoggerMessage(BatonEventIds.ListenersHandedOff, LogLevel.Information, "Handed {Count} listener(s) ({Keys}) to pid {NewPid}; still serving until it reports ready", EventName = nameof(BatonEventIds.ListenersHandedOff))]
         public static partial void ListenersHandedOff(ILogger logger, int count, string keys, int newPid);
 
-        [LoggerMessage(BatonEventIds.UpgradeReady, LogLevel.Information, "Upgrade ready: pid {NewPid} (generation {Generation}) serves after {Elapsed}; pid {OldPid} stops accepting and drains", EventName = nameof(BatonEventIds.UpgradeReady))]
-        public static partial void UpgradeReady(ILogger logger, int oldPid, int newPid, int generation, TimeSpan elapsed);
+        [LoggerMessage(BatonEventIds.UpgradeReady, LogLevel.Information, "Upgrade ready: pid {NewPid} (generation {Generation}) serves after {ElapsedMs} ms; pid {OldPid} stops accepting and drains", EventName = nameof(BatonEventIds.UpgradeReady))]
+        public static partial void UpgradeReady(ILogger logger, int oldPid, int newPid, int generation, double elapsedMs);
 
         [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "UpgradeRolledBack ({Source}): {Reason}; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
         public static partial void UpgradeRolledBack(ILogger logger, string source, string reason);

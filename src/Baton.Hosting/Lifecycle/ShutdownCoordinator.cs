@@ -121,7 +121,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
         var grace = _options.ShutdownGracePeriod;
         if (_state.TryTransition(LifecyclePhase.GracePeriod, $"{source}: readiness withdrawn for {grace.TotalSeconds:0.###} s while serving"))
         {
-            Log.ReadinessWithdrawn(_logger, source, grace);
+            Log.ReadinessWithdrawn(_logger, source, Durations.Ms(grace));
             if (grace > TimeSpan.Zero)
             {
                 try
@@ -134,7 +134,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 }
             }
 
-            Log.GracePeriodEnded(_logger, grace);
+            Log.GracePeriodEnded(_logger, Durations.Ms(grace));
         }
 
         StopApplication();
@@ -143,7 +143,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     private void FastStop(string source)
     {
         Interlocked.Exchange(ref _stopRequested, 1);
-        Log.FastStop(_logger, source, _options.FastStopTimeout);
+        Log.FastStop(_logger, source, Durations.Ms(_options.FastStopTimeout));
         _state.TryTransition(LifecyclePhase.Aborting, $"{source}: fast stop");
         _graceCancelled.Cancel();
         FastStopRequested?.Invoke();
@@ -158,14 +158,14 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
 
     private static partial class Log
     {
-        [LoggerMessage(BatonEventIds.ReadinessWithdrawn, LogLevel.Information, "{Source}: readiness withdrawn; serving normally for the grace period of {Grace}", EventName = nameof(BatonEventIds.ReadinessWithdrawn))]
-        public static partial void ReadinessWithdrawn(ILogger logger, string source, TimeSpan grace);
+        [LoggerMessage(BatonEventIds.ReadinessWithdrawn, LogLevel.Information, "{Source}: readiness withdrawn; serving normally for the grace period of {GraceMs} ms", EventName = nameof(BatonEventIds.ReadinessWithdrawn))]
+        public static partial void ReadinessWithdrawn(ILogger logger, string source, double graceMs);
 
-        [LoggerMessage(BatonEventIds.GracePeriodEnded, LogLevel.Information, "Grace period of {Grace} ended: closing listeners and draining", EventName = nameof(BatonEventIds.GracePeriodEnded))]
-        public static partial void GracePeriodEnded(ILogger logger, TimeSpan grace);
+        [LoggerMessage(BatonEventIds.GracePeriodEnded, LogLevel.Information, "Grace period of {GraceMs} ms ended: closing listeners and draining", EventName = nameof(BatonEventIds.GracePeriodEnded))]
+        public static partial void GracePeriodEnded(ILogger logger, double graceMs);
 
-        [LoggerMessage(BatonEventIds.FastStopRequested, LogLevel.Warning, "{Source} during shutdown: fast stop, what is left is aborted after {Timeout}", EventName = nameof(BatonEventIds.FastStopRequested))]
-        public static partial void FastStop(ILogger logger, string source, TimeSpan timeout);
+        [LoggerMessage(BatonEventIds.FastStopRequested, LogLevel.Warning, "{Source} during shutdown: fast stop, what is left is aborted after {TimeoutMs} ms", EventName = nameof(BatonEventIds.FastStopRequested))]
+        public static partial void FastStop(ILogger logger, string source, double timeoutMs);
 
         [LoggerMessage(BatonEventIds.SignalIgnored, LogLevel.Information, "{Source} ignored: {Why}", EventName = nameof(BatonEventIds.SignalIgnored))]
         public static partial void SignalIgnored(ILogger logger, string source, string why);

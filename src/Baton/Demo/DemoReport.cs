@@ -80,8 +80,8 @@ internal sealed class DemoReport
         ["shutdownExitAfterLastRequest"] = ShutdownDrain,
     };
 
-    private static string Ms(string? span)
-        => TimeSpan.TryParse(span, CultureInfo.InvariantCulture, out var t) ? $"{t.TotalMilliseconds:0.0} ms" : "";
+    private static string Ms(string? ms)
+        => double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? $"{t:0.0} ms" : "";
 
     private static double Percentile(double[] sorted, double p)
         => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -94,7 +94,7 @@ internal sealed class DemoRunner
         var upgradeTime = started.Timestamp - signalled;
         var exit = await _baton.WaitForEventAsync(BatonEventIds.ShutdownComplete, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         var drained = await _baton.WaitForEventAsync(BatonEventIds.DrainCompleted, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
-        _report.Upgrade(n, serving, newPid, upgradeTime, drained.Get("AfterLast"));
+        _report.Upgrade(n, serving, newPid, upgradeTime, drained.Get("AfterLastMs"));
         _report.CurrentPid = newPid;
         _ = exit;
     }
@@ -110,6 +110,6 @@ internal sealed class DemoRunner
         var complete = await _baton.WaitForEventAsync(BatonEventIds.ShutdownComplete, EventTimeout, e => e.Get("Pid") == pidText).ConfigureAwait(false);
         var drained = await _baton.WaitForEventAsync(BatonEventIds.DrainCompleted, EventTimeout, e => e.Get("Pid") == pidText).ConfigureAwait(false);
         _report.ExitCode = int.Parse(complete.Get("ExitCode") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
-        _report.ShutdownDrain = drained.Get("AfterLast");
+        _report.ShutdownDrain = drained.Get("AfterLastMs");
     }
 }

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -166,7 +167,7 @@ public static partial class ProxyHost
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(run.ConfigPath))!;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "baton", ContentRootPath = baseDirectory });
         builder.Configuration.AddConfiguration(root, shouldDisposeConfiguration: false);
-        ConfigureLogging(builder.Logging, run.JsonLogs);
+        ConfigureLogging(builder.Logging, run.JsonLogs, root.GetSection("Logging"));
 
         builder.Services.AddRouting();
         // Session-affinity cookies are protected with a per-process key (no key ring on disk).
@@ -303,7 +304,12 @@ public static partial class ProxyHost
         return ExitCodes.Usage;
     }
 
-    internal static void ConfigureLogging(ILoggingBuilder logging, bool json)
+    /// <summary>
+    /// Baton's logging: JSON lines or one text line per event (with its id and name); Baton's
+    /// defaults below, then the config file's <c>Logging</c> section, which overrides them
+    /// (<c>"Logging": { "LogLevel": { "Default": "Warning", "Yarp": "Information" } }</c>).
+    /// </summary>
+    internal static void ConfigureLogging(ILoggingBuilder logging, bool json, IConfiguration? section = null)
     {
         logging.ClearProviders();
         if (json)
@@ -317,12 +323,9 @@ public static partial class ProxyHost
         }
         else
         {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+            logging.AddConsole(o => o.FormatterName = Logging.BatonTextFormatter.FormatterName);
+            // Registered directly: AddConsoleFormatter binds its options by reflection (not trim-safe), and it has none.
+            logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, Logging.BatonTextFormatter>());
         }
 
         logging.SetMinimumLevel(LogLevel.Information);
@@ -333,6 +336,11 @@ public static partial class ProxyHost
         // Measured (bench/RESULTS.md, "nohostlog"): while this logger is enabled at any level,
         // ASP.NET Core creates a log scope per request; Baton logs its own events instead.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        if (section is not null)
+        {
+            // Later rules of the same specificity win: the file's levels override the defaults above.
+            logging.AddConfiguration(section);
+        }
     }
 
     private static string YarpErrors(Exception ex)

@@ -44,7 +44,7 @@ public class GracefulStopTests
         Assert.Equal(ExitCodes.Success, exitCode);
         var afterResponse = Milliseconds(completed, exitedAt);
         var drained = host.Baton.Events.Single(e => e.EventId == BatonEventIds.DrainCompleted);
-        _output.WriteLine($"response complete -> process exit seen: {afterResponse:0.0} ms; Baton's own last-request -> drain completed: {drained.Get("AfterLast")}");
+        _output.WriteLine($"response complete -> process exit seen: {afterResponse:0.0} ms; Baton's own last-request -> drain completed: {drained.Get("AfterLastMs")}");
         Assert.InRange(afterResponse, -50, 300);
         Assert.Equal("0", drained.Get("Aborted"));
     }

@@ -58,7 +58,7 @@ public class HandoverTests
         var exitedAt = await exited;
         var afterResponse = Stopwatch.GetElapsedTime(completed, exitedAt).TotalMilliseconds;
         _output.WriteLine($"SIGQUIT -> UpgradeReady {step.Observed.TotalMilliseconds:0} ms (old process's own measure {step.Elapsed.TotalMilliseconds:0} ms); "
-            + $"slow response complete -> old process gone {afterResponse:0.0} ms (its own: last request -> drain completed {drained.Get("AfterLast")})");
+            + $"slow response complete -> old process gone {afterResponse:0.0} ms (its own: last request -> drain completed {drained.Get("AfterLastMs")})");
         Assert.True(afterResponse < 1000, $"the old process took {afterResponse:0} ms to exit after its last response");
         await rig.StopServingAsync();
     }

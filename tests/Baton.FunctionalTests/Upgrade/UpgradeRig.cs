@@ -330,6 +330,6 @@ internal sealed class UpgradeRig : IAsyncDisposable
         old,
         int.Parse(ready.Get("NewPid")!, CultureInfo.InvariantCulture),
         int.Parse(started.Get("Generation")!, CultureInfo.InvariantCulture),
-        TimeSpan.Parse(ready.Get("Elapsed")!, CultureInfo.InvariantCulture),
+        TimeSpan.FromMilliseconds(double.Parse(ready.Get("ElapsedMs")!, CultureInfo.InvariantCulture)),
         ready.Timestamp - triggered);
 }

@@ -69,7 +69,7 @@ public class UpgradeUnderLoadTests
         foreach (var (step, drain) in steps.Zip(drains))
         {
             _output.WriteLine($"  pid {step.OldPid} -> {step.NewPid} (generation {step.Generation}): trigger -> UpgradeReady {step.Observed.TotalMilliseconds:0} ms, "
-                + $"old process's own measure {step.Elapsed.TotalMilliseconds:0} ms; old drained {drain.Get("Duration")}, exit after last request {drain.Get("AfterLast")}");
+                + $"old process's own measure {step.Elapsed.TotalMilliseconds:0} ms; old drained {drain.Get("DurationMs")}, exit after last request {drain.Get("AfterLastMs")}");
         }
 
         var observed = steps.Select(s => s.Observed.TotalMilliseconds).Order().ToArray();
