@@ -36,11 +36,12 @@ TUNING=1            # Baton tuning experiments (env vars, ReadyToRun, cold start
 TUNING_ROUNDS=2
 TUNING_WARM=12
 TUNING_DUR=4
+ACCESSLOG_ROUNDS=3  # interleaved rounds of the access-log cost (on as JSON, on as text, off)
 COLD_WINDOW=15
 BATON_TRIGGER=http  # http = POST /upgrade on the admin listener (what `baton upgrade` sends); sigquit
 SKIP_BUILD=0
 SKIP_INSTALL=0
-ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,tuning
+ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,accesslog,tuning
 PORT_BASE=${BENCH_PORT_BASE:-21000}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
@@ -59,7 +60,7 @@ Options:
   --baton-trigger http|sigquit  how Baton upgrades are triggered (default http = POST /upgrade)
   --latency-levels "R:C:D ..."  fixed-rate latency levels: offered req/s, connections, pause ms
                         (default "$LAT_LEVELS"; e.g. "5000:50:10 15000:75:5")
-  --only LIST           only these sections: throughput,latency,memory,during,restart,tuning
+  --only LIST           only these sections: throughput,latency,memory,during,restart,accesslog,tuning
   --skip-build          reuse the builds in bench/out/
   --skip-install        do not check Debian packages
 Environment: BENCH_PORT_BASE (default 21000), BENCH_LOADGEN_CPU (0), BENCH_PROXY_CPU (1).
@@ -697,6 +698,52 @@ EOF
   sleep 1
 }
 
+# ---- access log cost (Baton) -----------------------------------------------------------------------------
+# The same build three times, at once on the proxy core (an idle one costs nothing), each warmed,
+# then measured in interleaved rounds: the access log is on by default (JSON to stdout, which the
+# bench sends to a file), as text, and off. CPU us/req is the figure (issue 12: <= 5% with it on).
+ACCESSLOG_VARIANTS=(
+  "log-json|baton||access log on (the default): JSON lines to stdout"
+  "log-text|baton|BATON_Baton__AccessLog__Format=text|access log on, combined text lines"
+  "log-off|baton|BATON_Baton__AccessLog__Enabled=false|access log off"
+)
+
+accesslog() {
+  local i=0 v name dir envs what r names=()
+  log "accesslog: starting ${#ACCESSLOG_VARIANTS[@]} variants on core $PROXY_CPU"
+  for v in "${ACCESSLOG_VARIANTS[@]}"; do
+    IFS='|' read -r name dir envs what <<<"$v"
+    note "variant_$name" "$what${envs:+ ($envs)}"
+    start_variant "$name" "$dir" "$envs" $((60 + 3 * i))
+    names+=("$name"); i=$((i + 1))
+  done
+  for name in "${names[@]}"; do
+    wait_http "http://127.0.0.1:${VPORT[$name]}/" 60 || die "variant $name did not start"
+  done
+  for name in "${names[@]}"; do
+    taskset -c "$LOADGEN_CPU" wrk -t1 -c50 -d"${TUNING_WARM}s" "http://127.0.0.1:${VPORT[$name]}/" >/dev/null 2>&1 || true
+  done
+  note_cmd "access log" "taskset -c $LOADGEN_CPU wrk -t1 -c50 -d${TUNING_DUR}s URL per variant, $ACCESSLOG_ROUNDS interleaved rounds (1 s warm-up each)"
+  for r in $(seq "$ACCESSLOG_ROUNDS"); do
+    local order=("${names[@]:$(( (r - 1) % ${#names[@]} ))}" "${names[@]:0:$(( (r - 1) % ${#names[@]} ))}")
+    for name in "${order[@]}"; do
+      local raw=$RUN/raw/accesslog_${name}_$r.txt url="http://127.0.0.1:${VPORT[$name]}/"
+      taskset -c "$LOADGEN_CPU" wrk -t1 -c50 -d1s "$url" >/dev/null 2>&1 || true
+      measure_cpu "${VPID[$name]}" eval 'taskset -c "$LOADGEN_CPU" wrk -t1 -c50 -d"${TUNING_DUR}s" "$url" >"$raw" 2>&1 || true'
+      $LIB parse wrk "$raw" >"$raw.parsed"
+      local rps req cpu; rps=$(field rps <"$raw.parsed"); req=$(field requests <"$raw.parsed")
+      cpu=$(awk -v k="$M_TICKS" -v hz="$TICK_HZ" -v n="$req" 'BEGIN { if (n > 0) printf "%.2f", k / hz * 1e6 / n; else print "nan" }')
+      rec accesslog steady "$name" "$r" rps "$rps"
+      rec accesslog steady "$name" "$r" cpu_us_per_req "$cpu"
+      log "  [$r] accesslog $(printf '%-9s' "$name") $(printf '%9.0f' "$rps") req/s  $cpu CPU-us/req"
+    done
+  done
+  local lines; lines=$(grep -c '"status":' "$RUN/tuning/log-json.log" 2>/dev/null || echo 0)
+  note accesslog_lines "$lines"
+  for name in "${names[@]}"; do kill -TERM -- "-${VPID[$name]}" 2>/dev/null || true; done
+  for name in "${names[@]}"; do wait_gone "${VPID[$name]}" 15 || kill -KILL -- "-${VPID[$name]}" 2>/dev/null || true; done
+}
+
 # ---- tuning experiments (Baton) ----------------------------------------------------------------------------
 # name|binary dir|env (space separated)|what. Steady-state variants; each is warmed TUNING_WARM s.
 # Plain YARP gets DOTNET_TC_CallCountingDelayMs=0 here (Baton has it in its runtimeconfig) so that
@@ -957,6 +1004,7 @@ main() {
     compare
   fi
 
+  if want accesslog; then accesslog; fi
   if [ "$TUNING" = 1 ] && want tuning; then tuning; fi
 
   stop_target origin

@@ -560,6 +560,23 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
         headline[("upgrade_ms", "baton")] = _med(up["upgrade_ms"])
         headline[("exit_after_last_ms", "baton")] = _med(up["exit_after_last_ms"])
 
+    # Access log cost
+    al = sorted({k[2] for k in data if k[0] == "accesslog" and k[1] == "steady"})
+    if al:
+        refcpu = _med(data[("accesslog", "steady", "log-off", "cpu_us_per_req")])
+        ref = _med(data[("accesslog", "steady", "log-off", "rps")])
+        rows = []
+        for v in sorted(al, key=lambda v: (v != "log-json", v != "log-text", v)):
+            rps = data[("accesslog", "steady", v, "rps")]
+            cpu = data[("accesslog", "steady", v, "cpu_us_per_req")]
+            rows.append([v, notes.get(f"variant_{v}", ""), _fmt(_med(rps)), _range(rps), _ratio(_med(rps), ref, 3),
+                         _fmt(_med(cpu), 1), _range(cpu, 1), _ratio(_med(cpu), refcpu, 3)])
+        parts.append("## Access log on and off (Baton, steady state, wrk -c50)\n\n"
+                     "One build, three processes at once on core 1, each warmed, measured in interleaved rounds. "
+                     "CPU µs/req is the figure to read (target, issue 12: on ≤ 1.05 × off). "
+                     f"{notes.get('accesslog_lines', '?')} JSON lines were written by log-json.\n\n"
+                     + _table(["variant", "what", "req/s", "min–max", "vs off", "CPU µs/req", "min–max", "CPU vs off"], rows))
+
     # Tuning
     tu_tests = sorted({k[2] for k in data if k[0] == "tuning" and k[1] == "steady"})
     if tu_tests:

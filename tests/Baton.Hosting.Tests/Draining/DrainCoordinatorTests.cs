@@ -90,7 +90,7 @@ public class DrainCoordinatorTests
         var progress = drain.Rig.Log.Events.Where(e => e.Id == BatonEventIds.DrainProgress).ToArray();
         Assert.Equal(3, progress.Length);
         Assert.All(progress, p => Assert.Equal(2, p["InFlight"]));
-        Assert.Equal(DrainTimeout - TimeSpan.FromSeconds(3), progress[2]["Remaining"]);
+        Assert.Equal((DrainTimeout - TimeSpan.FromSeconds(3)).TotalMilliseconds, progress[2]["RemainingMs"]);
     }
 
     [Fact]
@@ -176,7 +176,7 @@ public class DrainCoordinatorTests
         drain.Rig.Time.Advance(TimeSpan.FromSeconds(1));
 
         await drain.Rig.Log.WaitForAsync(BatonEventIds.NotAllRequestsDrained);
-        Assert.Equal(TimeSpan.FromSeconds(1), drain.Rig.Log.Events.Single(e => e.Id == BatonEventIds.DrainStarted)["Timeout"]);
+        Assert.Equal(1000.0, drain.Rig.Log.Events.Single(e => e.Id == BatonEventIds.DrainStarted)["TimeoutMs"]);
     }
 
     [Fact]

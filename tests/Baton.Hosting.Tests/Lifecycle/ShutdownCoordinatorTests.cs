@@ -60,7 +60,7 @@ public class ShutdownCoordinatorTests
         Assert.Equal(1, fastStops);
         var logged = await rig.Log.WaitForAsync(BatonEventIds.FastStopRequested);
         Assert.Equal(second, logged["Source"]);
-        Assert.Equal(rig.Options.FastStopTimeout, logged["Timeout"]);
+        Assert.Equal(rig.Options.FastStopTimeout.TotalMilliseconds, logged["TimeoutMs"]);
     }
 
     [Fact]
