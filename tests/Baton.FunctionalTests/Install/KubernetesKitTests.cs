@@ -44,6 +44,16 @@ public class KubernetesKitTests : IDisposable
     }
 
     [Fact]
+    public void ConfigMapConfig_IsTheShippedDefaultConfig()
+    {
+        // The image bakes deploy/baton.json in (its EXPOSE is checked against it); the ConfigMap
+        // mounted over it must serve the same listeners, so the two are kept identical.
+        Assert.True(
+            System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_configPath)), System.Text.Json.Nodes.JsonNode.Parse(RepoFiles.Read("deploy/baton.json"))),
+            "the ConfigMap's baton.json differs from deploy/baton.json");
+    }
+
+    [Fact]
     public void TerminationGracePeriod_ExceedsPreStopPlusGracePlusDrain()
     {
         var lifecycle = RepoFiles.Settings(_configPath).Lifecycle;
