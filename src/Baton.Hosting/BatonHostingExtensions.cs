@@ -55,6 +55,7 @@ public static class BatonHostingExtensions
     {
         app.UseMiddleware<RequestTrackingMiddleware>();
         app.UseMiddleware<BatonEndpointsMiddleware>();
+        app.UseMiddleware<HandBackMiddleware>();
         return app;
     }
 

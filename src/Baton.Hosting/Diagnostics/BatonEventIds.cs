@@ -8,8 +8,8 @@ namespace Baton.Hosting.Diagnostics;
 /// <remarks>
 /// Ranges: 1000–1099 lifecycle, 1100–1199 draining, 1200–1299 handoff and upgrade,
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
-/// 2600–2699 observability: access log, metrics, tracing, upstream errors, check warnings,
-/// 2700–2799 TLS certificates and limits (the Baton executable).
+/// 2400–2499 upstreams: retries, ejections, replay, 2600–2699 observability: access log, metrics,
+/// tracing, upstream errors, check warnings, 2700–2799 TLS certificates and limits (the Baton executable).
 /// </remarks>
 public static class BatonEventIds
 {
@@ -34,6 +34,7 @@ public static class BatonEventIds
     public const int ListenerClosed = 1105;
     public const int UpstreamPoolsDrained = 1106;
     public const int DrainStepFailed = 1107;
+    public const int UploadsHandedBack = 1108;
 
     // Handoff and upgrade 1200–1299
     public const int ListenerBound = 1200;
@@ -72,6 +73,13 @@ public static class BatonEventIds
     public const int CertificateExpiresSoon = 2702;
     public const int CertificateExpired = 2703;
     public const int ConnectionLimitReached = 2710;
+    // Upstreams 2400–2499 (retries, ejections, replay; the Baton executable)
+    public const int UpstreamRetry = 2400;
+    public const int UpstreamNotRetried = 2401;
+    public const int DestinationEjected = 2402;
+    public const int DestinationRestored = 2403;
+    public const int RequestReplayed = 2404;
+    public const int ReplayRejected = 2405;
 
     // Observability 2600–2699
     public const int AccessLogOpened = 2600;
@@ -142,6 +150,13 @@ public static class BatonEventIds
         UpstreamClientAborted => nameof(UpstreamClientAborted),
         ConfigWarning => nameof(ConfigWarning),
         TelemetryExporting => nameof(TelemetryExporting),
+        UploadsHandedBack => nameof(UploadsHandedBack),
+        UpstreamRetry => nameof(UpstreamRetry),
+        UpstreamNotRetried => nameof(UpstreamNotRetried),
+        DestinationEjected => nameof(DestinationEjected),
+        DestinationRestored => nameof(DestinationRestored),
+        RequestReplayed => nameof(RequestReplayed),
+        ReplayRejected => nameof(ReplayRejected),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -19,6 +19,9 @@ public sealed class ConnectionTracker
 
     public ConnectionTracker(TimeProvider time) => _time = time;
 
+    /// <summary>Uploads from a replay-capable proxy that can be handed back at the drain deadline.</summary>
+    internal HandBackRegistry HandBacks { get; } = new();
+
     /// <summary>Requests running now (long-lived ones included).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -15,7 +15,7 @@ namespace Baton.Hosting.Draining;
 /// idle keep-alive closed, HTTP/2 GOAWAY) and waits for them;</item>
 /// <item>an HTTP/2 connection that got GOAWAY is closed gracefully (final GOAWAY, then FIN) the moment its
 /// last stream ends (<see cref="TrackedConnection"/>), so the drain never waits for a silent client;</item>
-/// <item>at <c>DrainTimeout − LongLivedCloseLead</c> long-lived streams are closed (WebSockets with 1001);
+/// <item>at <c>DrainTimeout − LongLivedCloseLead</c> uploads from a replay-capable proxy are handed back and long-lived streams are closed (WebSockets with 1001);
 /// at <c>DrainTimeout</c> what is left is aborted and counted (<c>NotAllRequestsDrained</c>);</item>
 /// <item><c>StoppedAsync</c> (after the server stopped): run the post-drain steps (upstream pools),
 /// log the summary, enter <see cref="LifecyclePhase.Stopped"/>.</item>
@@ -129,6 +129,12 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
             if (!_longLivedDone && now >= longLivedAt)
             {
                 _longLivedDone = true;
+                if (_tracker.HandBacks.Count > 0)
+                {
+                    // Uploads a replay-capable proxy can send elsewhere go back to it instead of being aborted.
+                    Log.HandedBack(_logger, await _tracker.HandBacks.HandBackAllAsync(HandBackWait, _time).ConfigureAwait(false));
+                }
+
                 if (_tracker.LongLived > 0)
                 {
                     var (total, frames) = await _tracker.CloseLongLivedAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
@@ -191,6 +197,9 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         _reschedule.Cancel();
     }
 
+    /// <summary>How long handed-back uploads may take to reach the proxy (their bodies go back over the wire) before the deadline aborts what is left.</summary>
+    private static readonly TimeSpan HandBackWait = TimeSpan.FromSeconds(2);
+
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private static partial class Log
@@ -200,6 +209,9 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
 
         [LoggerMessage(BatonEventIds.DrainProgress, LogLevel.Information, "Draining: {InFlight} in-flight, {Connections} connection(s), {LongLived} long-lived, oldest request {OldestAgeMs} ms, deadline in {RemainingMs} ms", EventName = nameof(BatonEventIds.DrainProgress))]
         public static partial void DrainProgress(ILogger logger, int inFlight, int connections, int longLived, double oldestAgeMs, double remainingMs);
+
+        [LoggerMessage(BatonEventIds.UploadsHandedBack, LogLevel.Information, "Handed {Count} upload(s) still arriving back to the proxy for replay", EventName = nameof(BatonEventIds.UploadsHandedBack))]
+        public static partial void HandedBack(ILogger logger, int count);
 
         [LoggerMessage(BatonEventIds.LongLivedClosing, LogLevel.Warning, "Closed {Count} long-lived connection(s) at the drain deadline; {CloseFrames} WebSocket(s) got close code 1001", EventName = nameof(BatonEventIds.LongLivedClosing))]
         public static partial void LongLivedClosing(ILogger logger, int count, int closeFrames);

@@ -28,7 +28,9 @@ internal sealed class RequestTrackingMiddleware
         {
             if (_lifecycle.Phase.IsShuttingDown())
             {
-                ((HttpContext)state).Response.Headers.Connection = "close";
+                var headers = ((HttpContext)state).Response.Headers;
+                headers.Connection = "close";
+                headers[ReplayProtocol.DrainingHeader] = "1";
             }
 
             return Task.CompletedTask;
@@ -56,6 +58,12 @@ internal sealed class RequestTrackingMiddleware
             }
 
             context.Response.OnCompleted(_endHttp2Request, context);
+            if (_lifecycle.Phase.IsShuttingDown())
+            {
+                // The drain marker: a proxy takes this destination out of rotation at once.
+                context.Response.Headers[ReplayProtocol.DrainingHeader] = "1";
+            }
+
             await _next(context).ConfigureAwait(false);
             return;
         }
@@ -69,6 +77,7 @@ internal sealed class RequestTrackingMiddleware
                 if (_lifecycle.Phase.IsShuttingDown())
                 {
                     context.Response.Headers.Connection = "close";
+                    context.Response.Headers[ReplayProtocol.DrainingHeader] = "1";
                 }
                 else
                 {

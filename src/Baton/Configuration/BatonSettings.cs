@@ -23,6 +23,9 @@ public sealed record BatonSettings(
 
     /// <summary>What is valid but probably not meant (no route at all): printed by <c>check</c>, logged by <c>run</c>.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary><c>Baton:Upstreams</c>: retries, the retry budget and draining-aware balancing per cluster.</summary>
+    public Upstreams.UpstreamPolicies Upstreams { get; init; } = Baton.Upstreams.UpstreamPolicies.Empty;
 }
 
 /// <summary>One listener of <c>Baton:Listeners</c> (or the admin listener).</summary>

@@ -14,7 +14,7 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies", "Upstreams"];
     private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
@@ -77,6 +77,8 @@ public static class ConfigValidator
         Policies.RoutePoliciesConfig.CheckRoutes(errors, config.GetSection("ReverseProxy"), policies);
         DuplicateAddresses(errors, admin is null ? listeners : [.. listeners, admin]);
         ValidateProxy(errors, config.GetSection("ReverseProxy"));
+        var clusterIds = config.GetSection("ReverseProxy:Clusters").GetChildren().Select(c => c.Key).ToList();
+        var upstreams = Upstreams.UpstreamPolicies.Read(errors, baton.GetSection("Upstreams"), clusterIds);
 
         if (errors.Count > 0)
         {
@@ -88,6 +90,7 @@ public static class ConfigValidator
             AccessLog = accessLog,
             Telemetry = telemetry,
             Policies = policies,
+            Upstreams = upstreams,
             Warnings = config.GetSection("ReverseProxy:Routes").GetChildren().Any() ? [] : ["ReverseProxy:Routes: no route is configured; every request will get 404"],
         };
     }

@@ -8,6 +8,7 @@ using Baton.Limits;
 using Baton.Tls;
 using Baton.Observability;
 using Baton.Policies;
+using Baton.Upstreams;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -179,10 +180,10 @@ public static partial class ProxyHost
         builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
         builder.Services.AddBatonObservability(settings);
         builder.Services.AddBatonRoutePolicies(settings.Policies);
-        builder.Services.AddSingleton<UpstreamPools>();
+        builder.Services.AddSingleton(sp => new UpstreamPools(settings.Upstreams));
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
-        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy"));
+        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy")).AddBatonUpstreams(settings.Upstreams);
         builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
 
         // WebApplication resolves the server (and so Kestrel's options) while it is built, before
@@ -204,6 +205,7 @@ public static partial class ProxyHost
             app.UseBatonRoutePolicies();
             app.MapReverseProxy(proxy =>
             {
+                proxy.UseBatonRetries();
                 proxy.UseSessionAffinity();
                 proxy.UseLoadBalancing();
                 proxy.UsePassiveHealthChecks();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Baton.Hosting.Draining;
+using Baton.Upstreams;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Baton.Proxy;
@@ -8,8 +9,9 @@ namespace Baton.Proxy;
 /// YARP's per-cluster upstream connection pools (one <see cref="SocketsHttpHandler"/> each),
 /// remembered so that after the downstream drain they are disposed: idle upstream connections then
 /// close with FIN instead of being reset when the process exits. YARP itself never drains them.
+/// Each pool's connect timeout is its cluster's per-try <see cref="UpstreamPolicy.ConnectTimeout"/>.
 /// </summary>
-internal sealed class UpstreamPools : ForwarderHttpClientFactory, IPostDrainStep
+internal sealed class UpstreamPools(UpstreamPolicies policies) : ForwarderHttpClientFactory, IPostDrainStep
 {
     private readonly ConcurrentDictionary<SocketsHttpHandler, byte> _handlers = new();
 
@@ -18,6 +20,7 @@ internal sealed class UpstreamPools : ForwarderHttpClientFactory, IPostDrainStep
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
+        handler.ConnectTimeout = policies.For(context.ClusterId).ConnectTimeout;
         _handlers.TryAdd(handler, 0);
     }
 

@@ -1,0 +1,79 @@
+// A minimal API behind Baton. Baton.Hosting gives it, from the two calls marked (1) and (2):
+// SIGTERM → readiness 503 for the grace period → drain → exit 0; /livez, /readyz on a listener
+// that asks for them; and the app side of lossless deploys: while it drains, responses carry the
+// drain marker, requests it has not started are refused as "not processed" and HTTP/2 uploads
+// still arriving at the drain deadline are handed back to Baton, which replays them elsewhere.
+//
+//   dotnet Baton.Sample.dll --port 5000 [--name a] [--h2c] [--grace 00:00:01] [--drain 00:00:10]
+using System.Net;
+using System.Security.Cryptography;
+using Baton.Hosting;
+using Baton.Hosting.Lifecycle;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+var options = SampleOptions.Parse(args);
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+
+// (1) The lifecycle: signals, grace period, drain.
+builder.Services.AddBatonLifecycle(o =>
+{
+    o.ShutdownGracePeriod = options.Grace;
+    o.DrainTimeout = options.Drain;
+    o.EnableZeroDowntime = false;
+});
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port,
+    lo => lo.Protocols = options.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1));
+
+var app = builder.Build();
+app.UseBatonLifecycle(); // (2) first in the pipeline
+
+app.MapGet("/", () => $"hello from {options.Name}\n");
+app.MapGet("/whoami", () => options.Name);
+app.MapPost("/echo", async (HttpRequest request) =>
+{
+    using var body = new MemoryStream();
+    await request.Body.CopyToAsync(body);
+    return Results.Bytes(body.ToArray(), "application/octet-stream");
+});
+
+// Reads the whole upload and answers "<name> <bytes> <sha256>".
+app.MapPost("/upload", async (HttpRequest request, ILogger<SampleOptions> log) =>
+{
+    log.LogInformation("Upload started on {Name}", options.Name);
+    using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    var buffer = new byte[16 * 1024];
+    long total = 0;
+    int n;
+    while ((n = await request.Body.ReadAsync(buffer)) > 0)
+    {
+        sha.AppendData(buffer, 0, n);
+        total += n;
+    }
+
+    return Results.Text($"{options.Name} {total} {Convert.ToHexString(sha.GetHashAndReset())}\n");
+});
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    // Listening: readiness may answer 200 now.
+    app.Services.GetRequiredService<LifecycleState>().TryTransition(LifecyclePhase.Running, "listening");
+    app.Logger.LogInformation("Sample {Name} listening on 127.0.0.1:{Port} ({Protocol})", options.Name, options.Port, options.H2c ? "h2c" : "HTTP/1.1");
+});
+await app.RunAsync();
+
+/// <summary>The sample's command line.</summary>
+internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan Grace, TimeSpan Drain)
+{
+    public static SampleOptions Parse(string[] args)
+    {
+        string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        return new SampleOptions(
+            int.Parse(Value("--port") ?? "5000", System.Globalization.CultureInfo.InvariantCulture),
+            Value("--name") ?? "sample",
+            args.Contains("--h2c"),
+            TimeSpan.Parse(Value("--grace") ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture),
+            TimeSpan.Parse(Value("--drain") ?? "00:00:10", System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
