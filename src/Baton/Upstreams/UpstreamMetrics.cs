@@ -15,10 +15,10 @@ internal sealed class UpstreamMetrics : IDisposable
 
     public UpstreamMetrics()
     {
-        _retries = _meter.CreateCounter<long>("baton.upstream.retries", "{retry}", "Retries sent to a destination, by cluster and the failure that caused them.");
-        _notRetried = _meter.CreateCounter<long>("baton.upstream.retries_refused", "{request}", "Failed tries that were not retried, by cluster, failure and why (budget, tries, method, body).");
-        _ejections = _meter.CreateCounter<long>("baton.upstream.ejections", "{ejection}", "Destinations taken out of rotation, by cluster and reason.");
-        _replays = _meter.CreateCounter<long>("baton.upstream.replays", "{request}", "Requests a draining app handed back, by cluster and outcome (replayed, rejected).");
+        _retries = _meter.CreateCounter<long>("upstream.retries", "{retry}", "Retries sent to a destination, by cluster and the failure that caused them.");
+        _notRetried = _meter.CreateCounter<long>("upstream.retries_refused", "{request}", "Failed tries that were not retried, by cluster, failure and why (budget, tries, method, body).");
+        _ejections = _meter.CreateCounter<long>("upstream.ejections", "{ejection}", "Destinations taken out of rotation, by cluster and reason.");
+        _replays = _meter.CreateCounter<long>("upstream.replays", "{request}", "Requests a draining app handed back, by cluster and outcome (replayed, rejected).");
     }
 
     public void Retried(string cluster, TryFailure failure)
