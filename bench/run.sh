@@ -63,6 +63,7 @@ Options:
   --only LIST           only these sections: throughput,latency,memory,during,restart,accesslog,tuning
   --skip-build          reuse the builds in bench/out/
   --skip-install        do not check Debian packages
+  --upstreams [OPTS]    instead: upstream rolling restarts + retry CPU cost (bench/upstreams.sh OPTS)
 Environment: BENCH_PORT_BASE (default 21000), BENCH_LOADGEN_CPU (0), BENCH_PROXY_CPU (1).
 EOF
 }
@@ -70,6 +71,7 @@ EOF
 ORIG_ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --upstreams) shift; exec "$BENCH_DIR/upstreams.sh" "$@" ;;  # issue 13: upstream rolling restarts
     --quick) MODE=quick; ROUNDS=1; DUR=3; WARM=1; DOTNET_WARM=40; DOTNET_WARM_MIN=6; YARP_WARM_MIN=30; RESTARTS=5; DURING_WINDOW=3; TUNING=0 ;;
     --latency-levels) LAT_LEVELS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
