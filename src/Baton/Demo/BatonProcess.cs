@@ -46,9 +46,27 @@ public sealed class BatonProcess : IAsyncDisposable
     /// <summary>True once this process reported that a new generation took over its listeners.</summary>
     public bool HandedOff => _events.Any(e => e.EventId == Hosting.Diagnostics.BatonEventIds.UpgradeReady && e.Get("OldPid") == Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>The command that starts this Baton build: the apphost, or <c>dotnet baton.dll</c>.</summary>
+    /// <summary>
+    /// The runtime option (runtimeconfig.json) naming the Baton executable that processes started
+    /// without a directory run: the test projects set it to the native executable, so what ships
+    /// is what is tested.
+    /// </summary>
+    public const string ExecutableOption = "Baton.Executable";
+
+    /// <summary>
+    /// The command that starts Baton: with no <paramref name="directory"/>, the executable named by
+    /// <see cref="ExecutableOption"/> if set (it must exist), else this build's own; in a directory,
+    /// the apphost there, or <c>dotnet baton.dll</c>.
+    /// </summary>
     public static (string File, string[] Prefix) Command(string? directory = null)
     {
+        if (directory is null && AppContext.GetData(ExecutableOption) is string { Length: > 0 } configured)
+        {
+            return File.Exists(configured)
+                ? (configured, [])
+                : throw new FileNotFoundException($"the Baton executable {configured} (runtime option {ExecutableOption}) does not exist: run eng/publish-native.sh", configured);
+        }
+
         directory ??= AppContext.BaseDirectory;
         var apphost = Path.Combine(directory, "baton");
         if (File.Exists(apphost))
