@@ -5,8 +5,9 @@
 #   bench/run.sh --quick    1 round, short runs, 5 restarts, no tuning (about 8 min)
 #   bench/run.sh --help     every option
 #
-# Installs what it needs from Debian packages (nginx, haproxy, wrk, nghttp2-client), publishes
-# Baton and bench/PlainYarp from a snapshot of the work tree, pins every proxy to one core with one
+# Installs what it needs from Debian packages (nginx, haproxy, wrk, nghttp2-client, hey), publishes
+# Baton (the native executable, eng/publish-native.sh, and the JIT build side by side) and
+# bench/PlainYarp from a snapshot of the work tree, pins every proxy to one core with one
 # worker and the load generator + upstream to the other, and writes bench/RESULTS.md.
 # Everything binds to 127.0.0.1. Every process it starts is killed on exit.
 set -euo pipefail
@@ -38,10 +39,14 @@ TUNING_WARM=12
 TUNING_DUR=4
 ACCESSLOG_ROUNDS=3  # interleaved rounds of the access-log cost (on as JSON, on as text, off)
 COLD_WINDOW=15
+WINDOW_RATE=8000    # offered req/s of the upgrade-window test (hey -c50 -q160: 50 workers x 160 req/s)
+WINDOW_S=10         # seconds of each window; the restart is triggered WINDOW_AT s in
+WINDOW_AT=3
+IDLE_UPGRADES=7     # upgrades without load, for the idle upgrade time
 BATON_TRIGGER=http  # http = POST /upgrade on the admin listener (what `baton upgrade` sends); sigquit
 SKIP_BUILD=0
 SKIP_INSTALL=0
-ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,accesslog,tuning
+ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,window,idleupgrade,accesslog,tuning
 PORT_BASE=${BENCH_PORT_BASE:-21000}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
@@ -60,7 +65,7 @@ Options:
   --baton-trigger http|sigquit  how Baton upgrades are triggered (default http = POST /upgrade)
   --latency-levels "R:C:D ..."  fixed-rate latency levels: offered req/s, connections, pause ms
                         (default "$LAT_LEVELS"; e.g. "5000:50:10 15000:75:5")
-  --only LIST           only these sections: throughput,latency,memory,during,restart,accesslog,tuning
+  --only LIST           only these sections: throughput,latency,memory,during,restart,window,idleupgrade,accesslog,tuning
   --skip-build          reuse the builds in bench/out/
   --skip-install        do not check Debian packages
   --upstreams [OPTS]    instead: upstream rolling restarts + retry CPU cost (bench/upstreams.sh OPTS)
@@ -72,7 +77,7 @@ ORIG_ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --upstreams) shift; exec "$BENCH_DIR/upstreams.sh" "$@" ;;  # issue 13: upstream rolling restarts
-    --quick) MODE=quick; ROUNDS=1; DUR=3; WARM=1; DOTNET_WARM=40; DOTNET_WARM_MIN=6; YARP_WARM_MIN=30; RESTARTS=5; DURING_WINDOW=3; TUNING=0 ;;
+    --quick) MODE=quick; ROUNDS=1; DUR=3; WARM=1; DOTNET_WARM=40; DOTNET_WARM_MIN=6; YARP_WARM_MIN=30; RESTARTS=5; DURING_WINDOW=3; TUNING=0; IDLE_UPGRADES=3 ;;
     --latency-levels) LAT_LEVELS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --duration) DUR=$2; shift ;;
@@ -93,12 +98,15 @@ done
 # ---- ports (all on 127.0.0.1) ------------------------------------------------------------------
 ORIGIN_PORT=$PORT_BASE                 # the upstream every proxy forwards to (core $LOADGEN_CPU)
 declare -A H1_PORT=([direct]=$((PORT_BASE + 1)) [nginx]=$((PORT_BASE + 10)) [haproxy]=$((PORT_BASE + 20))
-                    [yarp]=$((PORT_BASE + 30)) [baton]=$((PORT_BASE + 40)))
+                    [yarp]=$((PORT_BASE + 30)) [baton]=$((PORT_BASE + 40)) [batonjit]=$((PORT_BASE + 50)))
 declare -A H2_PORT=([direct]=$((PORT_BASE + 2)) [nginx]=$((PORT_BASE + 11)) [haproxy]=$((PORT_BASE + 21))
-                    [yarp]=$((PORT_BASE + 31)) [baton]=$((PORT_BASE + 41)))
-BATON_ADMIN_PORT=$((PORT_BASE + 42))
-TARGETS=(nginx haproxy yarp baton direct)
-PROXIES=(nginx haproxy yarp baton)
+                    [yarp]=$((PORT_BASE + 31)) [baton]=$((PORT_BASE + 41)) [batonjit]=$((PORT_BASE + 51)))
+declare -A ADMIN_PORT=([baton]=$((PORT_BASE + 42)) [batonjit]=$((PORT_BASE + 52)))
+BATON_ADMIN_PORT=${ADMIN_PORT[baton]}
+# baton = the product, the native executable; batonjit = the same source as a JIT build (ReadyToRun).
+TARGETS=(nginx haproxy yarp baton batonjit direct)
+PROXIES=(nginx haproxy yarp baton batonjit)
+is_baton() { [ "$1" = baton ] || [ "$1" = batonjit ]; }
 
 # ---- process bookkeeping -------------------------------------------------------------------------
 declare -A PID=()     # target -> its current main process (a process-group leader, via setsid)
@@ -218,6 +226,7 @@ install_tools() {
   command -v pgrep >/dev/null || missing+=(procps)
   command -v taskset >/dev/null || missing+=(util-linux)
   command -v ss >/dev/null || missing+=(iproute2)
+  command -v hey >/dev/null || missing+=(hey)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     # Keep the packages' own services (nginx on :80, haproxy) from starting.
@@ -236,23 +245,23 @@ build() {
   log "publishing Baton and PlainYarp (Release) from a snapshot of the work tree"
   rm -rf "$snap" && mkdir -p "$snap/bench"
   # A snapshot keeps the build away from concurrent edits and builds in src/ (shared obj/).
-  (cd "$REPO" && tar --exclude=bin --exclude=obj -cf - src Directory.Build.props Directory.Packages.props \
+  (cd "$REPO" && tar --exclude=bin --exclude=obj -cf - src eng Directory.Build.props Directory.Packages.props \
       $(ls global.json nuget.config NuGet.config 2>/dev/null)) | tar -xf - -C "$snap"
   (cd "$BENCH_DIR" && tar --exclude=bin --exclude=obj -cf - PlainYarp) | tar -xf - -C "$snap/bench"
-  # Published for linux-x64 (framework-dependent), as a deployment would: the csproj turns
-  # ReadyToRun on when a runtime identifier is given. Falls back to a plain publish.
-  rm -rf "$OUT/baton"
-  if ! publish "$snap/src/Baton" "$OUT/baton" -r linux-x64 --self-contained false; then
-    log "publish -r linux-x64 failed (see $OUT/build-baton.log); publishing without a runtime identifier"
-    publish "$snap/src/Baton" "$OUT/baton" || die "Baton build failed (see $OUT/build-baton.log)"
-  fi
+  # The product: the native executable, built exactly as shipped (eng/publish-native.sh). The JIT
+  # build of the same source beside it: framework-dependent for linux-x64 with ReadyToRun.
+  rm -rf "$OUT/baton" "$OUT/batonjit"
+  native_publish "$snap" "$OUT/baton" || die "native Baton build failed (see $OUT/build-baton.log)"
+  publish "$snap/src/Baton" "$OUT/batonjit" -r linux-x64 --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true \
+    || die "JIT Baton build failed (see $OUT/build-batonjit.log)" 
   rm -rf "$OUT/plainyarp"
   publish "$snap/bench/PlainYarp" "$OUT/plainyarp" || die "PlainYarp build failed (see $OUT/build-plainyarp.log)"
   if [ "$TUNING" = 1 ]; then
-    # Variants for the tuning experiments, all JIT-only (no runtime identifier), compared with
-    # baton-jit: the same source without ReadyToRun, and two patched copies of the snapshot.
-    rm -rf "$OUT/baton-jit" "$OUT/baton-nohostlog" "$OUT/baton-nolifecycle" "$OUT/baton-kestrelinline"
-    publish "$snap/src/Baton" "$OUT/baton-jit" || log "baton-jit build failed; its variants are skipped"
+    # Variants for the tuning experiments: native builds with one compiler option or one patch,
+    # compared with the default native build.
+    rm -rf "$OUT"/baton-*
+    native_publish "$snap" "$OUT/baton-speed" -p:OptimizationPreference=Speed || log "variant speed: build failed"
+    native_publish "$snap" "$OUT/baton-isa" -p:IlcInstructionSet=x86-64-v3 || log "variant isa: build failed"
     patched_build nohostlog src/Baton/Proxy/ProxyHost.cs \
       'skip:AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None)' \
       'logging.AddFilter("Yarp", LogLevel.Warning);' \
@@ -261,9 +270,16 @@ build() {
       'skip:UnsafePreferInlineScheduling = true' \
       'o => o.Backlog = AllListeners(settings).Max(l => l.Backlog)' \
       'o => { o.Backlog = AllListeners(settings).Max(l => l.Backlog); o.UnsafePreferInlineScheduling = true; }'
-    patched_build nolifecycle src/Baton/Proxy/ProxyHost.cs \
-      'app.UseBatonLifecycle();' '/* bench: no lifecycle middleware */' \
-      're:lo\.UseBatonTracking\([^;]*\);' '/* bench: no connection tracking */'
+  fi
+}
+
+native_publish() { # snapshot outdir [extra publish args]: eng/publish-native.sh of that snapshot
+  local snap=$1 out=$2; shift 2
+  local logf=$OUT/build-$(basename "$out").log
+  if [ $# -gt 0 ]; then
+    BATON_NATIVE_OUTPUT=$out bash "$snap/eng/publish-native.sh" --quiet -- "$@" >"$logf" 2>&1
+  else
+    BATON_NATIVE_OUTPUT=$out bash "$snap/eng/publish-native.sh" --quiet --force >"$logf" 2>&1
   fi
 }
 
@@ -302,7 +318,7 @@ PY
     log "variant $name skipped: the source no longer matches its patch (or already has it)"
     return 0
   fi
-  publish "$dir/src/Baton" "$OUT/baton-$name" || log "variant $name: build failed (see $OUT/build-baton-$name.log)"
+  native_publish "$dir" "$OUT/baton-$name" || log "variant $name: build failed (see $OUT/build-baton-$name.log)"
 }
 
 # ---- configs -----------------------------------------------------------------------------------------
@@ -405,6 +421,8 @@ EOF
  $cluster}
 EOF
   baton_config "$RUN/baton/baton.json" "${H1_PORT[baton]}" "${H2_PORT[baton]}" "$BATON_ADMIN_PORT"
+  mkdir -p "$RUN/batonjit"
+  baton_config "$RUN/batonjit/baton.json" "${H1_PORT[batonjit]}" "${H2_PORT[batonjit]}" "${ADMIN_PORT[batonjit]}"
 }
 
 baton_config() { # file public h2c admin
@@ -433,8 +451,9 @@ start_target() { # target
             url=http://127.0.0.1:${H1_PORT[haproxy]}/ ;;
     yarp)   start_group "$RUN/yarp/stdout.log" "$PROXY_CPU" env "${DOTNET_ENV[@]}" "$OUT/plainyarp/plainyarp" --config "$RUN/yarp/config.json"
             url=http://127.0.0.1:${H1_PORT[yarp]}/ ;;
-    baton)  start_group "$RUN/baton/stdout.log" "$PROXY_CPU" env "${DOTNET_ENV[@]}" "$OUT/baton/baton" run --config "$RUN/baton/baton.json" --log-format json
-            url=http://127.0.0.1:${H1_PORT[baton]}/ ;;
+    baton|batonjit)
+            start_group "$RUN/$t/stdout.log" "$PROXY_CPU" env "${DOTNET_ENV[@]}" "$OUT/$t/baton" run --config "$RUN/$t/baton.json" --log-format json
+            url=http://127.0.0.1:${H1_PORT[$t]}/ ;;
     *) die "unknown target $t" ;;
   esac
   PID[$t]=$STARTED_PID
@@ -570,7 +589,7 @@ restart_method() {
     nginx) echo "nginx -s reload (HUP)" ;;
     haproxy) echo "master-worker reload (kill -USR2 master)" ;;
     yarp) echo "stop (SIGTERM) + start" ;;
-    baton) if [ "$BATON_TRIGGER" = sigquit ]; then echo "upgrade (SIGQUIT)"; else echo "upgrade (POST /upgrade = baton upgrade)"; fi ;;
+    baton|batonjit) if [ "$BATON_TRIGGER" = sigquit ]; then echo "upgrade (SIGQUIT)"; else echo "upgrade (POST /upgrade = baton upgrade)"; fi ;;
   esac
 }
 
@@ -588,10 +607,10 @@ restart_once() {
       PID[yarp]=$STARTED_PID
       wait_http "http://127.0.0.1:${H1_PORT[yarp]}/" 60 || die "plain YARP did not come back"
       RESTART_SERVE_MS=$(( $(now_ms) - t0 )) ;;
-    baton)
+    baton|batonjit)
       local j
-      j=$($LIB upgrade "127.0.0.1:$BATON_ADMIN_PORT" --trigger "$BATON_TRIGGER" --log "$RUN/baton/stdout.log")
-      echo "$j" >>"$RUN/baton/upgrades.jsonl"
+      j=$($LIB upgrade "127.0.0.1:${ADMIN_PORT[$t]}" --trigger "$BATON_TRIGGER" --log "$RUN/$t/stdout.log")
+      echo "$j" >>"$RUN/$t/upgrades.jsonl"
       local np; np=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("new_pid") or "")' "$j")
       [ -n "$np" ] && BATON_PIDS+=("$np")
       RESTART_SERVE_MS=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get("upgrade_ms"); print("" if v is None else round(v,1))' "$j")
@@ -700,6 +719,66 @@ EOF
   sleep 1
 }
 
+# Upgrades of an idle Baton: trigger -> the new process answers /status, and the old one's exit.
+idle_upgrades() { # target
+  local t=$1 i j
+  note_cmd "idle upgrades" "$IDLE_UPGRADES x python3 bench/tools/benchlib.py upgrade ADMIN (POST /upgrade, then poll /status every 2 ms until a new pid answers), 0.5 s apart, no load"
+  for i in $(seq "$IDLE_UPGRADES"); do
+    restart_once "$t" || continue
+    j=$(tail -1 "$RUN/$t/upgrades.jsonl")
+    python3 - "$j" "$t" "$i" >>"$RESULTS" <<'EOF'
+import json, sys
+j, t, i = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+for k in ("upgrade_ms", "reported_ms", "exit_ms", "exit_after_last_ms"):
+    if j.get(k) is not None:
+        print(f"upgrade_idle\tidle\t{t}\t{i}\t{k}\t{j[k]:.2f}")
+EOF
+    BATON_PIDS+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("new_pid") or "")' "$j")")
+    sleep 0.5
+  done
+  log "  idle upgrades $t: $(grep -P "^upgrade_idle\tidle\t$t\t" "$RESULTS" | awk -F'\t' '$5 == "upgrade_ms" { printf "%.0f ", $6 }')ms"
+}
+
+# The issue-10 window: hey at a fixed offered rate for WINDOW_S s without a restart (control), then
+# the same window with one restart WINDOW_AT s in. Served = 2xx responses; p50/p99 from hey.
+window_test() { # target round
+  local t=$1 r=$2 url="http://127.0.0.1:${H1_PORT[$1]}/" c=$RUN/raw/window_control_$1_$2.txt u=$RUN/raw/window_upgrade_$1_$2.txt
+  local q=$(( WINDOW_RATE / 50 ))
+  note_cmd "upgrade window" "taskset -c $LOADGEN_CPU hey -c 50 -q $q -z ${WINDOW_S}s URL (control), then the same with the restart triggered ${WINDOW_AT} s in"
+  taskset -c "$LOADGEN_CPU" hey -c 50 -q "$q" -z "${WINDOW_S}s" "$url" >"$c" 2>&1 || true
+  start_client "$u" hey -c 50 -q "$q" -z "${WINDOW_S}s" "$url"; local hp=$CLIENT_PID
+  sleep "$WINDOW_AT"
+  restart_once "$t" || true
+  local ms=$RESTART_SERVE_MS
+  wait "$hp" 2>/dev/null || true
+  $LIB parse hey "$c" >"$c.parsed"; $LIB parse hey "$u" >"$u.parsed"
+  local a b
+  a=$(field ok <"$c.parsed"); b=$(field ok <"$u.parsed")
+  rec window "$WINDOW_RATE" "$t" "$r" control_ok "$a"
+  rec window "$WINDOW_RATE" "$t" "$r" upgrade_ok "$b"
+  rec window "$WINDOW_RATE" "$t" "$r" errors "$(field errors <"$u.parsed")"
+  rec window "$WINDOW_RATE" "$t" "$r" ratio "$(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.4f", b / a; else print "nan" }')"
+  rec window "$WINDOW_RATE" "$t" "$r" control_p50_ms "$(field p50_ms <"$c.parsed")"
+  rec window "$WINDOW_RATE" "$t" "$r" control_p99_ms "$(field p99_ms <"$c.parsed")"
+  rec window "$WINDOW_RATE" "$t" "$r" upgrade_p50_ms "$(field p50_ms <"$u.parsed")"
+  rec window "$WINDOW_RATE" "$t" "$r" upgrade_p99_ms "$(field p99_ms <"$u.parsed")"
+  rec window "$WINDOW_RATE" "$t" "$r" p99_ratio "$(awk -v a="$(field p99_ms <"$c.parsed")" -v b="$(field p99_ms <"$u.parsed")" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "nan" }')"
+  [ -n "$ms" ] && rec window "$WINDOW_RATE" "$t" "$r" upgrade_ms "$ms"
+  if is_baton "$t"; then
+    local j; j=$(tail -1 "$RUN/$t/upgrades.jsonl")
+    BATON_PIDS+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("new_pid") or "")' "$j")")
+    python3 - "$j" "$t" "$r" "$WINDOW_RATE" >>"$RESULTS" <<'EOF'
+import json, sys
+j, t, r, rate = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+if j.get("exit_after_last_ms") is not None:
+    print(f"window\t{rate}\t{t}\t{r}\texit_after_last_ms\t{j['exit_after_last_ms']:.2f}")
+EOF
+  fi
+  log "  [$r] window $(printf '%-8s' "$t") served $b vs $a without a restart, p99 $(field p99_ms <"$u.parsed") vs $(field p99_ms <"$c.parsed") ms${ms:+, new process serving after $ms ms}"
+  # the new .NET process starts cold: warm it before its next control window
+  if is_baton "$t"; then warm_dotnet "$t"; fi
+}
+
 # ---- access log cost (Baton) -----------------------------------------------------------------------------
 # The same build three times, at once on the proxy core (an idle one costs nothing), each warmed,
 # then measured in interleaved rounds: the access log is on by default (JSON to stdout, which the
@@ -752,17 +831,15 @@ accesslog() {
 # it too reaches steady state within the warm-up.
 CC0=DOTNET_TC_CallCountingDelayMs=0
 VARIANTS=(
-  "default|baton||as built and published (-r linux-x64: ReadyToRun; CallCountingDelayMs=0, Workstation non-concurrent GC, TieredPGO)"
-  "jit|baton-jit||published without a runtime identifier: no ReadyToRun (reference for the patched variants)"
-  "gc-server|baton|DOTNET_gcServer=1|Server GC"
-  "kestrel-inline|baton-kestrelinline|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|jit + SocketTransportOptions.UnsafePreferInlineScheduling = true (and inline socket completions)"
-  "inline-sockets|baton|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|socket continuations run on the epoll thread"
-  "spin0|baton|DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0|thread-pool workers do not spin before sleeping"
-  "nohostlog|baton-nohostlog||jit + filter Microsoft.AspNetCore.Hosting.Diagnostics to None: no per-request Activity, log scope or traceparent"
-  "nolifecycle|baton-nolifecycle||jit without UseBatonLifecycle and UseBatonTracking: upper bound of the lifecycle's cost"
+  "default|baton||the product: native executable as published by eng/publish-native.sh (Workstation non-concurrent GC)"
+  "jit|batonjit||the same source as a JIT build: framework-dependent, ReadyToRun, TieredPGO, CallCountingDelayMs=0"
+  "speed|baton-speed||native, OptimizationPreference=Speed"
+  "isa|baton-isa||native, IlcInstructionSet=x86-64-v3 (AVX2, BMI, ...)"
+  "kestrel-inline|baton-kestrelinline|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|native + SocketTransportOptions.UnsafePreferInlineScheduling = true and inline socket completions"
+  "inline-sockets|baton|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|native, socket continuations run on the epoll thread"
+  "gc-server|baton|DOTNET_gcServer=1|native, Server GC"
+  "spin0|baton|DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0|native, thread-pool workers do not spin before sleeping"
   "yarp|plainyarp|$CC0|plain YARP, defaults (Server GC)"
-  "yarp-wks|plainyarp|$CC0 DOTNET_gcServer=0|plain YARP, Workstation GC"
-  "yarp-nohostlog|plainyarp|$CC0 Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=None|plain YARP, hosting diagnostics logger off"
 )
 
 declare -A VPID=() VPORT=()
@@ -828,10 +905,7 @@ tuning() {
   # Cold start: a fresh process under full load, 1 s chunks.
   note cold_window "$COLD_WINDOW"
   note_cmd "cold start" "start the process; poll GET / every 10 ms until 200; then $COLD_WINDOW x taskset -c $LOADGEN_CPU wrk -t1 -c50 -d1s URL back to back, CPU us/req of each second vs the warm CPU us/req of the same build from the tuning table"
-  local colds=("default|baton||default" "cc100|baton|DOTNET_TC_CallCountingDelayMs=100|default"
-               "jit|baton-jit||jit" "jit+cc100|baton-jit|DOTNET_TC_CallCountingDelayMs=100|jit" "yarp|plainyarp||yarp")
-  note "variant_cc100" "as built, but the runtime's default call-counting delay (DOTNET_TC_CallCountingDelayMs=100)"
-  note "variant_jit+cc100" "no ReadyToRun and the default call-counting delay: Baton before both settings"
+  local colds=("default|baton||default" "jit|batonjit||jit" "yarp|plainyarp||yarp")
   note "variant_yarp" "plain YARP, defaults"
   for v in "${colds[@]}"; do
     local steady_ref
@@ -927,7 +1001,7 @@ compare() {
   local r t
   log "starting targets (core $PROXY_CPU)"
   for t in "${TARGETS[@]}"; do start_target "$t"; done
-  for t in yarp baton; do warm_dotnet "$t"; done
+  for t in yarp baton batonjit; do warm_dotnet "$t"; done
 
   for r in $(seq "$ROUNDS"); do
     local n=${#TARGETS[@]} k=$(( (r - 1) % ${#TARGETS[@]} ))
@@ -956,6 +1030,18 @@ compare() {
     done
   fi
 
+  if want idleupgrade; then
+    log "upgrades without load ($IDLE_UPGRADES each)"
+    for t in baton batonjit; do idle_upgrades "$t"; done
+  fi
+  if want window; then
+    log "one restart inside a ${WINDOW_S} s window at $WINDOW_RATE req/s offered (hey), against the same window without one"
+    note window_s "$WINDOW_S"
+    for t in baton batonjit; do warm_dotnet "$t"; done
+    for r in $(seq "$(( ROUNDS < 2 ? ROUNDS : 2 ))"); do
+      for t in nginx haproxy baton batonjit; do window_test "$t" "$r"; done
+    done
+  fi
   if want during || want restart; then
     for t in yarp baton; do warm_dotnet "$t"; done
   fi
@@ -964,6 +1050,7 @@ compare() {
     log "throughput during one restart"
     for r in $(seq "$ROUNDS"); do
       for t in "${PROXIES[@]}"; do
+        [ "$t" = batonjit ] && continue   # the JIT build's upgrades: idle and window tests
         # plain YARP's restart (a cold process, ~1 min to warm again) is measured in round 1 only
         if [ "$t" = yarp ] && [ "$r" -gt 1 ]; then continue; fi
         during_restart "$t" "$r"
@@ -975,7 +1062,7 @@ compare() {
   fi
   if want restart; then
     log "loss during $RESTARTS restarts under load"
-    for t in "${PROXIES[@]}"; do restart_loss "$t"; done
+    for t in "${PROXIES[@]}"; do [ "$t" = batonjit ] || restart_loss "$t"; done
   fi
   if [ "$BATON_UPGRADE_OK" = no ]; then note baton_upgrade "$BATON_UPGRADE_WHY"; fi
   for t in "${PROXIES[@]}"; do stop_target "$t"; done

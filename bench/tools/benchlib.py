@@ -78,8 +78,30 @@ def parse_h2load(path: str) -> dict:
     return out
 
 
+def parse_hey(path: str) -> dict:
+    """hey's summary: ok (2xx responses), errors (non-2xx + error distribution), rps, p50/p99 in ms."""
+    text = open(path, encoding="utf-8", errors="replace").read()
+    out = {"ok": 0, "errors": 0, "rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan")}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        out["rps"] = float(m.group(1))
+    for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", text):
+        if code.startswith("2"):
+            out["ok"] += int(n)
+        else:
+            out["errors"] += int(n)
+    errs = text.split("Error distribution:", 1)
+    if len(errs) == 2:
+        out["errors"] += sum(int(n) for n in re.findall(r"^\s+\[(\d+)\]", errs[1], re.M))
+    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{pct}%+ in ([\d.]+) secs", text, re.M)
+        if m:
+            out[key] = float(m.group(1)) * 1000.0
+    return out
+
+
 def cmd_parse(args: argparse.Namespace) -> None:
-    data = parse_wrk(args.file) if args.kind == "wrk" else parse_h2load(args.file)
+    data = {"wrk": parse_wrk, "h2load": parse_h2load, "hey": parse_hey}[args.kind](args.file)
     # Shell-friendly: one "key value" per line, so run.sh can pick what it needs.
     for k, v in data.items():
         print(f"{k} {v}")
@@ -329,8 +351,9 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
 # The report
 # --------------------------------------------------------------------------------------------
 
-TARGET_ORDER = ["nginx", "haproxy", "yarp", "baton", "direct"]
-TARGET_LABEL = {"nginx": "nginx", "haproxy": "HAProxy", "yarp": "plain YARP", "baton": "Baton",
+TARGET_ORDER = ["nginx", "haproxy", "yarp", "baton", "batonjit", "direct"]
+TARGET_LABEL = {"nginx": "nginx", "haproxy": "HAProxy", "yarp": "plain YARP", "baton": "Baton (native)",
+                "batonjit": "Baton (JIT)",
                 "direct": "upstream direct (limit)"}
 
 
@@ -576,6 +599,49 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
                      "CPU µs/req is the figure to read (target, issue 12: on ≤ 1.05 × off). "
                      f"{notes.get('accesslog_lines', '?')} JSON lines were written by log-json.\n\n"
                      + _table(["variant", "what", "req/s", "min–max", "vs off", "CPU µs/req", "min–max", "CPU vs off"], rows))
+    # The upgrade window at a fixed offered load (issue 10)
+    wtests = sorted({k[1] for k in data if k[0] == "window"})
+    for rate in wtests:
+        rows = []
+        for t in _targets(data, "window", rate, "ratio"):
+            ratio = data[("window", rate, t, "ratio")]
+            p99r = data[("window", rate, t, "p99_ratio")]
+            up_ms = data[("window", rate, t, "upgrade_ms")]
+            rows.append([TARGET_LABEL.get(t, t), _fmt(_med(data[("window", rate, t, "control_ok")])),
+                         _fmt(_med(data[("window", rate, t, "upgrade_ok")])), _fmt(_med(ratio), 3), _range(ratio, 3),
+                         _fmt(_med(data[("window", rate, t, "control_p99_ms")]), 1), _fmt(_med(data[("window", rate, t, "upgrade_p99_ms")]), 1),
+                         _fmt(_med(p99r), 2), _fmt(_med(up_ms), 0) if up_ms else "–",
+                         _fmt(_med(data[("window", rate, t, "exit_after_last_ms")]), 1) if data[("window", rate, t, "exit_after_last_ms")] else "–",
+                         _fmt(sum(data[("window", rate, t, "errors")]))])
+            headline[("window_ratio", t)] = _med(ratio)
+            headline[("window_p99_ratio", t)] = _med(p99r)
+            headline[("window_upgrade_ms", t)] = _med(up_ms)
+            headline[("window_exit_ms", t)] = _med(data[("window", rate, t, "exit_after_last_ms")])
+        if rows:
+            parts.append(f"## One restart inside a {notes.get('window_s', '10')} s window at {int(float(rate)):,} req/s offered\n\n"
+                         "hey -c50 -q160 (50 workers × 160 req/s, keep-alive), the proxy pinned to one core: a window "
+                         "without a restart (control), then the same window with one restart 3 s in (nginx: HUP; "
+                         "HAProxy: master-worker reload; Baton: POST /upgrade). Served = 2xx responses. Baton's "
+                         "new process is warmed again before its next control window.\n\n"
+                         + _table(["target", "served, control", "served, with restart", "served ÷ control", "min–max",
+                                   "p99 ms, control", "p99 ms, with restart", "p99 ÷ control", "new process serving after, ms",
+                                   "old process gone after its last request, ms", "errors"], rows))
+    idle = _targets(data, "upgrade_idle", "idle", "upgrade_ms")
+    if idle:
+        rows = []
+        for t in idle:
+            v = data[("upgrade_idle", "idle", t, "upgrade_ms")]
+            e = data[("upgrade_idle", "idle", t, "exit_after_last_ms")]
+            rows.append([TARGET_LABEL.get(t, t), _fmt(_med(v), 1), _range(v, 1), _fmt(_med(data[("upgrade_idle", "idle", t, "reported_ms")]), 1),
+                         _fmt(_med(e), 1), _range(e, 1), _fmt(len(v))])
+            headline[("idle_upgrade_ms", t)] = _med(v)
+            headline[("idle_exit_ms", t)] = _med(e)
+        parts.append("## Upgrades without load\n\n"
+                     "POST /upgrade, then /status polled every 2 ms until a new pid answers (signal → new process "
+                     "accepting); the old process's exit seen by polling /proc every 1 ms, minus its last request "
+                     "(DrainCompleted).\n\n"
+                     + _table(["build", "trigger → new process accepting, ms (median)", "min–max", "as Baton logs it (UpgradeReady), ms",
+                               "old process gone after its last request, ms", "min–max", "upgrades"], rows))
 
     # Tuning
     tu_tests = sorted({k[2] for k in data if k[0] == "tuning" and k[1] == "steady"})
@@ -623,6 +689,39 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
     return "\n\n".join(parts), headline
 
 
+def _issue10(h: dict, data: dict) -> str:
+    def v(key, digits=0, unit=""):
+        x = h.get(key)
+        return _fmt(x, digits, unit) if x is not None else "–"
+
+    def r(a, b, digits=2):
+        return _ratio(h.get(a), h.get(b), digits)
+
+    def first_second(build):
+        curve = data[("tuning", "cold", build, "curve_pct")]
+        return f"{curve[0] / 100:.2f}" if curve else "–"
+
+    def mem(t, metric, digits=1):
+        return _fmt(_med(data[("memory", "5000", t, metric)]), digits)
+
+    rows = [
+        ["upgrade: signal → new process accepting, idle, ms", v(("idle_upgrade_ms", "baton"), 1), v(("idle_upgrade_ms", "batonjit"), 1), "≤ 150"],
+        ["upgrade: signal → new process accepting, at 8,000 req/s, ms", v(("window_upgrade_ms", "baton")), v(("window_upgrade_ms", "batonjit")), "≤ 300"],
+        ["served ÷ control, 10-s window with one upgrade, 8,000 req/s (nginx " + v(("window_ratio", "nginx"), 3) + ", HAProxy " + v(("window_ratio", "haproxy"), 3) + ")",
+         v(("window_ratio", "baton"), 3), v(("window_ratio", "batonjit"), 3), "≥ 0.97 and ≥ nginx"],
+        ["p99 in that window ÷ p99 without upgrade (nginx " + v(("window_p99_ratio", "nginx"), 2) + ")", v(("window_p99_ratio", "baton"), 2), v(("window_p99_ratio", "batonjit"), 2), "≤ 1.2"],
+        ["first second after a cold start ÷ warm (CPU per request)", first_second("default"), first_second("jit"), "≥ 0.9"],
+        ["last request → old process gone, ms (idle upgrades)", v(("idle_exit_ms", "baton"), 1), v(("idle_exit_ms", "batonjit"), 1), "≤ 20"],
+        ["last request → old process gone, ms (at 8,000 req/s)", v(("window_exit_ms", "baton"), 1), v(("window_exit_ms", "batonjit"), 1), "≤ 20"],
+        ["idle RSS, MB", mem("baton", "idle_rss_mb"), mem("batonjit", "idle_rss_mb"), "≤ 40"],
+        ["bytes per idle keep-alive connection (5,000 held)", mem("baton", "per_conn_bytes", 0), mem("batonjit", "per_conn_bytes", 0), "≤ 4,096"],
+        ["small GET, HTTP/1.1 c50, requests per CPU-second ÷ nginx", r(("cap_h1_c50", "baton"), ("cap_h1_c50", "nginx")), r(("cap_h1_c50", "batonjit"), ("cap_h1_c50", "nginx")), "≥ 0.6"],
+        ["h2c -m10 req/s ÷ nginx", r(("h2c_m10", "baton"), ("h2c_m10", "nginx")), r(("h2c_m10", "batonjit"), ("h2c_m10", "nginx")), "≥ 0.9"],
+        ["h2c -m10 requests per CPU-second ÷ nginx", r(("cap_h2c_m10", "baton"), ("cap_h2c_m10", "nginx")), r(("cap_h2c_m10", "batonjit"), ("cap_h2c_m10", "nginx")), ""],
+    ]
+    return _table(["measure", "Baton (native)", "Baton (JIT)", "target"], rows)
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     data = _load(args.results)
     notes = {}
@@ -656,6 +755,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     for key in lat:
         lines.append((f"Baton p99 / nginx p99 at {key[len('lat_'):]} req/s (target ≤ 1)", r((key, "baton"), (key, "nginx"))))
     head += ["| ratio | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in lines]
+    head += ["", "## Issue 10 targets (same run)", "", _issue10(h, data)]
     summary = "\n".join(head)
     meta = open(args.meta, encoding="utf-8").read() if os.path.exists(args.meta) else ""
     tail = open(args.tail, encoding="utf-8").read() if args.tail and os.path.exists(args.tail) else ""
@@ -674,7 +774,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("parse", help="parse wrk/h2load output")
-    s.add_argument("kind", choices=["wrk", "h2load"])
+    s.add_argument("kind", choices=["wrk", "h2load", "hey"])
     s.add_argument("file")
     s.set_defaults(func=cmd_parse)
     s = sub.add_parser("holdconns", help="open N keep-alive connections, one GET each, hold them")

@@ -65,6 +65,8 @@ public static class BatonHostingExtensions
         var tracker = listenOptions.ApplicationServices.GetRequiredService<ConnectionTracker>();
         listenOptions.Use(next => async connection =>
         {
+            var lingering = new LingeringInput(connection.Transport);
+            connection.Transport = lingering;
             var tracked = tracker.ConnectionOpened(connection, listener);
             connection.Features.Set(tracked);
             try
@@ -73,6 +75,9 @@ public static class BatonHostingExtensions
             }
             finally
             {
+                // An HTTP/2 connection the drain closed: read until the client's FIN, so the socket
+                // closes with FIN, not RST (see LingeringInput).
+                await lingering.FinishAsync(linger: tracked.IsHttp2 && tracked.CloseRequested).ConfigureAwait(false);
                 tracker.ConnectionClosed(tracked);
             }
         });

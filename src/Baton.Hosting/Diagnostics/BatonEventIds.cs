@@ -8,8 +8,9 @@ namespace Baton.Hosting.Diagnostics;
 /// <remarks>
 /// Ranges: 1000–1099 lifecycle, 1100–1199 draining, 1200–1299 handoff and upgrade,
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
-/// 2400–2499 upstreams: retries, ejections, replay, 2600–2699 observability: access log, metrics,
-/// tracing, upstream errors, check warnings, 2700–2799 TLS certificates and limits (the Baton executable).
+/// 2400–2499 upstreams: retries, ejections, replay, 2500–2599 start-up, warm-up and the native
+/// executable, 2600–2699 observability: access log, metrics, tracing, upstream errors, check
+/// warnings, 2700–2799 TLS certificates and limits (the Baton executable).
 /// </remarks>
 public static class BatonEventIds
 {
@@ -90,6 +91,8 @@ public static class BatonEventIds
     public const int UpstreamClientAborted = 2611;
     public const int ConfigWarning = 2620;
     public const int TelemetryExporting = 2630;
+    // Start-up, warm-up and the native executable 2500–2599
+    public const int StartupTimings = 2500;
 
     /// <summary>The event name of an id, for tests and tools that read JSON logs.</summary>
     public static string NameOf(int id) => id switch
@@ -157,6 +160,7 @@ public static class BatonEventIds
         DestinationRestored => nameof(DestinationRestored),
         RequestReplayed => nameof(RequestReplayed),
         ReplayRejected => nameof(ReplayRejected),
+        StartupTimings => nameof(StartupTimings),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

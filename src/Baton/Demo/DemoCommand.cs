@@ -36,7 +36,7 @@ public static class DemoCommand
             var h2c = await baton.WaitForEventAsync(BatonEventIds.ProxyListening, EventTimeout, e => e.Get("Key") == "h2c").ConfigureAwait(false);
 
             await using var load = new LoadGenerator(baseUri, new Uri($"http://{h2c.Get("EndPoint")}/"));
-            var runner = new DemoRunner(baton, load, report, options, work.FullName, !options.Json);
+            var runner = new DemoRunner(baton, load, report, options, work.FullName, live: !options.Json && DemoConsole.IsTerminal);
             await runner.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
@@ -61,10 +61,31 @@ public static class DemoCommand
         }
         else
         {
+            DemoConsole.FitWidth();
             report.Render();
         }
 
         return report.Lost == 0 && report.ExitCode == 0 ? ExitCodes.Success : ExitCodes.Error;
+    }
+}
+
+/// <summary>Where the demo writes: a terminal (live status, its own width) or not (a pipe, a log, CI).</summary>
+internal static class DemoConsole
+{
+    public static bool IsTerminal => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>
+    /// Off a terminal Spectre assumes 80 columns and squeezes the table into them; use the width
+    /// given in <c>COLUMNS</c>, else let the table take its natural width.
+    /// </summary>
+    public static void FitWidth()
+    {
+        if (IsTerminal)
+        {
+            return;
+        }
+
+        AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns >= 20 ? columns : 240;
     }
 }
 

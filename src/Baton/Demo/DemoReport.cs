@@ -36,7 +36,13 @@ internal sealed class DemoReport
 
     public void Render()
     {
-        var table = new Table().Title("Baton demo").AddColumns("phase", "requests", "ok", "lost", "req/s", "p50 ms", "p99 ms", "upgrade ms", "exit after last req");
+        // Compact (inner lines only, one space of padding): fits 72 columns unwrapped.
+        var table = new Table().Title("Baton demo (ms: p50, p99, upgrade, exit after the last request)").Border(TableBorder.Minimal);
+        foreach (var header in new[] { "phase", "requests", "ok", "lost", "req/s", "p50", "p99", "upgrade", "exit" })
+        {
+            table.AddColumn(new TableColumn(header) { Padding = new Padding(0, 0, 1, 0) });
+        }
+
         foreach (var r in Rows())
         {
             var up = _upgrades.FirstOrDefault(u => $"upgrade {u.N}" == r.Phase);
@@ -81,7 +87,7 @@ internal sealed class DemoReport
     };
 
     private static string Ms(string? ms)
-        => double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? $"{t:0.0} ms" : "";
+        => double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? t.ToString("0.0", CultureInfo.InvariantCulture) : "";
 
     private static double Percentile(double[] sorted, double p)
         => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -40,6 +40,8 @@ internal sealed class DemoRunner
         }
         else
         {
+            // Not a terminal (a pipe, a log, CI): one line per phase instead of a status line per tick.
+            Console.WriteLine($"baton demo: Baton pid {_baton.Pid}, {clients.Values.Sum()} clients of {clients.Count} kinds");
             await PhasesAsync(clients, _ => { }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -67,6 +69,7 @@ internal sealed class DemoRunner
 
         _load.Phase = "steady";
         _load.Start(clients);
+        Progress($"load for {_options.Duration.TotalSeconds:0.#} s, {_options.Upgrades} upgrade(s), stop");
         await Task.Delay(_options.Duration, cancellationToken).ConfigureAwait(false);
 
         for (int i = 1; i <= _options.Upgrades; i++)
@@ -95,6 +98,7 @@ internal sealed class DemoRunner
         var exit = await _baton.WaitForEventAsync(BatonEventIds.ShutdownComplete, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         var drained = await _baton.WaitForEventAsync(BatonEventIds.DrainCompleted, EventTimeout, e => e.Get("Pid") == serving.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
         _report.Upgrade(n, serving, newPid, upgradeTime, drained.Get("AfterLastMs"));
+        Progress($"upgrade {n}: pid {serving} -> {newPid} in {upgradeTime.TotalMilliseconds:0} ms");
         _report.CurrentPid = newPid;
         _ = exit;
     }
@@ -111,5 +115,15 @@ internal sealed class DemoRunner
         var drained = await _baton.WaitForEventAsync(BatonEventIds.DrainCompleted, EventTimeout, e => e.Get("Pid") == pidText).ConfigureAwait(false);
         _report.ExitCode = int.Parse(complete.Get("ExitCode") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
         _report.ShutdownDrain = drained.Get("AfterLastMs");
+        Progress($"shutdown: pid {serving} exited with {_report.ExitCode}");
+    }
+
+    /// <summary>A progress line when the live status display is off (stdout is not a terminal).</summary>
+    private void Progress(string line)
+    {
+        if (!_live && !_options.Json)
+        {
+            Console.WriteLine($"baton demo: {line}");
+        }
     }
 }

@@ -35,6 +35,7 @@ public static partial class ProxyHost
 {
     public static async Task<int> RunAsync(RunOptions run)
     {
+        var clock = new StartupClock();
         IConfigurationRoot root;
         BatonSettings settings;
         TlsCertificates certificates;
@@ -49,6 +50,7 @@ public static partial class ProxyHost
         try
         {
             (root, settings, certificates) = Validate(run.ConfigPath);
+            clock.Mark("config");
         }
         catch (ConfigException ex)
         {
@@ -66,6 +68,7 @@ public static partial class ProxyHost
         try
         {
             (app, kestrel) = Build(run, root, settings, certificates, intake);
+            clock.Mark("host build");
         }
         catch (ConfigException ex)
         {
@@ -113,7 +116,9 @@ public static partial class ProxyHost
             }
 
             table.CloseUnclaimed();
+            clock.Mark("listeners");
             await app.StartAsync().ConfigureAwait(false);
+            clock.Mark("kestrel start");
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
@@ -135,7 +140,9 @@ public static partial class ProxyHost
         certificates.Start(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificates>());
         lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
         await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
+        clock.Mark("ready");
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
+        clock.Log(logger);
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         var outcome = app.Services.GetRequiredService<ShutdownOutcome>();

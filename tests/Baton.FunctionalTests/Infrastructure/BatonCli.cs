@@ -39,13 +39,13 @@ public static class BatonCli
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var psi = BatonProcess.StartInfo(args, environment);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(Timeout);
+        using var deadline = new CancellationTokenSource(timeout ?? Timeout);
         try
         {
             await process.WaitForExitAsync(deadline.Token);
@@ -54,7 +54,7 @@ public static class BatonCli
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            throw new TimeoutException($"baton {string.Join(' ', args)} did not exit within {Timeout}:\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"baton {string.Join(' ', args)} did not exit within {timeout ?? Timeout}:\n{await stdout}\n{await stderr}");
         }
 
         return new CliResult(process.ExitCode, await stdout, await stderr);

@@ -135,6 +135,13 @@ public sealed class UpstreamConnection
 
     internal void RequestServed() => Interlocked.Increment(ref _requests);
 
+    /// <summary>
+    /// True once the peer's FIN (or RST) has reached this socket, read or not: poll(2) then reports
+    /// it readable with nothing to read. Checked when the peer logs that it closed its side, it
+    /// proves the close came before that log line, not from the kernel at the peer's exit.
+    /// </summary>
+    public bool EndArrived => Ended.IsCompleted || (Socket.Poll(0, SelectMode.SelectRead) && Socket.Available == 0);
+
     internal void SetEnded(ConnectionEnd end, int? peerPid)
         => _ended.TrySetResult((end, peerPid is { } pid && ProcessState.IsRunning(pid)));
 }

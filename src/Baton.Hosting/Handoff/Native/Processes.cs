@@ -7,8 +7,27 @@ internal static class Processes
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
-    /// <summary>True when a process with this pid exists (kill(pid, 0)).</summary>
-    public static bool IsAlive(int pid) => pid > 0 && (LibC.Kill(pid, 0) == 0 || Errno.Last == 1 /* EPERM: exists */);
+    /// <summary>
+    /// True when a process with this pid exists (kill(pid, 0)) and has not exited: a zombie — an
+    /// old generation that exited but whose parent (often PID 1, after its own parent exited) has
+    /// not reaped it yet — is not alive. Fast upgrades create them faster than PID 1 reaps them.
+    /// </summary>
+    public static bool IsAlive(int pid) => pid > 0 && (LibC.Kill(pid, 0) == 0 || Errno.Last == 1 /* EPERM: exists */) && !IsZombie(pid);
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            // "pid (comm) S ...": the state follows the last ')', since comm may contain anything.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X' or 'x';
+        }
+        catch (IOException)
+        {
+            return true; // gone between kill(2) and the read
+        }
+    }
 
     public static bool Signal(int pid, int signal) => pid > 0 && LibC.Kill(pid, signal) == 0;
 
