@@ -45,6 +45,8 @@ WINDOW_AT=3
 IDLE_UPGRADES=7     # upgrades without load, for the idle upgrade time
 BATON_TRIGGER=http  # http = POST /upgrade on the admin listener (what `baton upgrade` sends); sigquit
 SKIP_BUILD=0
+NATIVE_EXE=""       # --native-exe: use this native executable instead of publishing one from the snapshot
+NATIVE_VARIANTS=0   # --native-variants: also build the native tuning variants (Speed, x86-64-v3, Kestrel inline)
 SKIP_INSTALL=0
 ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,window,idleupgrade,accesslog,tuning
 PORT_BASE=${BENCH_PORT_BASE:-21000}
@@ -67,6 +69,9 @@ Options:
                         (default "$LAT_LEVELS"; e.g. "5000:50:10 15000:75:5")
   --only LIST           only these sections: throughput,latency,memory,during,restart,window,idleupgrade,accesslog,tuning
   --skip-build          reuse the builds in bench/out/
+  --native-exe PATH     measure this native executable (e.g. artifacts/native/baton) instead of publishing one
+  --native-variants     also build and measure the native tuning variants (OptimizationPreference=Speed,
+                        IlcInstructionSet=x86-64-v3, Kestrel UnsafePreferInlineScheduling): a native build each
   --skip-install        do not check Debian packages
   --upstreams [OPTS]    instead: upstream rolling restarts + retry CPU cost (bench/upstreams.sh OPTS)
 Environment: BENCH_PORT_BASE (default 21000), BENCH_LOADGEN_CPU (0), BENCH_PROXY_CPU (1).
@@ -88,6 +93,8 @@ while [ $# -gt 0 ]; do
     --baton-trigger) BATON_TRIGGER=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --skip-build) SKIP_BUILD=1 ;;
+    --native-exe) NATIVE_EXE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
+    --native-variants) NATIVE_VARIANTS=1 ;;
     --skip-install) SKIP_INSTALL=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -251,7 +258,13 @@ build() {
   # The product: the native executable, built exactly as shipped (eng/publish-native.sh). The JIT
   # build of the same source beside it: framework-dependent for linux-x64 with ReadyToRun.
   rm -rf "$OUT/baton" "$OUT/batonjit"
-  native_publish "$snap" "$OUT/baton" || die "native Baton build failed (see $OUT/build-baton.log)"
+  if [ -n "$NATIVE_EXE" ]; then
+    mkdir -p "$OUT/baton" && cp "$NATIVE_EXE" "$OUT/baton/baton"
+    [ -e "${NATIVE_EXE%/*}/baton.dbg" ] && cp "${NATIVE_EXE%/*}/baton.dbg" "$OUT/baton/"
+    note native_exe "$NATIVE_EXE"
+  else
+    native_publish "$snap" "$OUT/baton" || die "native Baton build failed (see $OUT/build-baton.log)"
+  fi
   publish "$snap/src/Baton" "$OUT/batonjit" -r linux-x64 --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true \
     || die "JIT Baton build failed (see $OUT/build-batonjit.log)" 
   rm -rf "$OUT/plainyarp"
@@ -260,6 +273,8 @@ build() {
     # Variants for the tuning experiments: native builds with one compiler option or one patch,
     # compared with the default native build.
     rm -rf "$OUT"/baton-*
+  fi
+  if [ "$TUNING" = 1 ] && [ "$NATIVE_VARIANTS" = 1 ]; then
     native_publish "$snap" "$OUT/baton-speed" -p:OptimizationPreference=Speed || log "variant speed: build failed"
     native_publish "$snap" "$OUT/baton-isa" -p:IlcInstructionSet=x86-64-v3 || log "variant isa: build failed"
     patched_build nohostlog src/Baton/Proxy/ProxyHost.cs \

@@ -90,7 +90,14 @@ public class RollbackTests
         Assert.DoesNotContain(rig.AllEvents, e => e.EventId == BatonEventIds.UpgradeReady);
         if (childSays is not null)
         {
-            // The re-exec'd child shares the old process's stderr: its own one-line error is there too.
+            // The re-exec'd child shares the old process's stderr: its own one-line error is there too
+            // (read asynchronously: a native child can exit before the line reaches this process).
+            bool Said() => rig.Current.Output.Any(line => line.StartsWith(childSays, StringComparison.Ordinal));
+            for (var deadline = DateTime.UtcNow + UpgradeRig.EventTimeout; !Said() && DateTime.UtcNow < deadline;)
+            {
+                await Task.Delay(20);
+            }
+
             Assert.Contains(rig.Current.Output, line => line.StartsWith(childSays, StringComparison.Ordinal));
         }
 
