@@ -54,8 +54,11 @@ public static partial class ProxyHost
         }
         catch (ConfigException ex)
         {
+            // The line first: the old process stops a child that reported a failure, and a native
+            // child that has not printed yet would be gone before it does.
+            var code = ConfigError(ex.Message);
             await intake.ReportFailureAsync($"config error: {ex.Message.ReplaceLineEndings("; ")}").ConfigureAwait(false);
-            return ConfigError(ex.Message);
+            return code;
         }
 
         if ((run.Supervise || Environment.ProcessId == 1) && !intake.Supervised && intake.Mode is IntakeMode.None or IntakeMode.Systemd)
@@ -72,9 +75,10 @@ public static partial class ProxyHost
         }
         catch (ConfigException ex)
         {
+            var code = ConfigError(ex.Message);
             await intake.ReportFailureAsync($"config error: {ex.Message.ReplaceLineEndings("; ")}").ConfigureAwait(false);
             certificates.Dispose();
-            return ConfigError(ex.Message);
+            return code;
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Baton");
