@@ -1,6 +1,6 @@
 using Baton.FunctionalTests.Infrastructure;
 
-namespace Baton.FunctionalTests.Demo;
+namespace Baton.FunctionalTests.Native;
 
 /// <summary>
 /// <c>baton demo</c> run as CI or a log would run it (stdout a pipe): the native executable drives
