@@ -1104,7 +1104,7 @@ main() {
 
   log "starting upstream (core $LOADGEN_CPU)"
   start_target origin
-  if want throughput || want latency || want memory || want during || want restart; then
+  if want throughput || want latency || want memory || want during || want restart || want window || want idleupgrade; then
     compare
   fi
 
