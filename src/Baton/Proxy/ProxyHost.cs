@@ -191,7 +191,7 @@ public static partial class ProxyHost
         builder.Services.AddSingleton<Yarp.ReverseProxy.Configuration.IConfigChangeListener>(sp => (ConfigReloader)sp.GetRequiredService<IReloadHandler>());
         builder.Services.AddBatonObservability(settings);
         builder.Services.AddBatonRoutePolicies(settings.Policies);
-        builder.Services.AddSingleton(sp => new UpstreamPools(settings.Upstreams));
+        builder.Services.AddSingleton(sp => new UpstreamPools(settings.Upstreams, sp));
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy")).AddBatonUpstreams(settings.Upstreams);

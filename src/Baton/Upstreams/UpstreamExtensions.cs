@@ -16,6 +16,7 @@ internal static class UpstreamExtensions
         services.AddSingleton<DestinationEjections>();
         services.AddSingleton<UpstreamMetrics>();
         services.AddSingleton<UpstreamResponseTransform>();
+        services.AddSingleton<GoAwayEjector>();
 
         // Decorate YARP's health updater: a passing active check brings an ejected destination back.
         var inner = services.Last(d => d.ServiceType == typeof(IDestinationHealthUpdater));

@@ -77,3 +77,58 @@ public class ReplayTests
         }
     }
 }
+
+/// <summary>An HTTP/2 destination's shutdown GOAWAY takes it out of rotation at once.</summary>
+public class GoAwayTests
+{
+    [Fact]
+    public async Task DestinationAnnouncingShutdownWithGoAway_IsEjected()
+    {
+        await using var a = await SampleApp.StartAsync("a", "--h2c", "--grace", "00:00:00", "--drain", "00:00:20");
+        await using var b = await SampleApp.StartAsync("b", "--h2c", "--grace", "00:00:00", "--drain", "00:00:20");
+        await using var host = await BatonTestHost.StartAsync(h =>
+        {
+            UpstreamRig.Destinations(h, ("a", a.Url), ("b", b.Url));
+            UpstreamRig.Cluster(h)["HttpRequest"] = new JsonObject { ["Version"] = "2", ["VersionPolicy"] = "RequestVersionExact" };
+        }, upstreams: 0);
+
+        // An upload held half-sent keeps one connection busy while its server shuts down (no response, so no drain marker).
+        var payload = new byte[64 * 1024];
+        using var client = Clients.Http1();
+        var content = new HeldUpload(payload);
+        var send = client.PostAsync(new Uri(host.PublicUri, "upload"), content);
+        await RollingRestartTests.WaitAsync(() => a.Printed("Upload started") || b.Printed("Upload started"));
+        var (first, _) = a.Printed("Upload started") ? (a, b) : (b, a);
+        var stopped = first.StopAsync();
+
+        var ejected = await host.Baton.WaitForEventAsync(BatonEventIds.DestinationEjected, BatonTestHost.Timeout);
+        Assert.Equal(first.Name, ejected.Get("Destination"));
+        Assert.Contains("GOAWAY", ejected.Get("Reason"));
+
+        content.Release();
+        using var response = await send;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, await stopped);
+    }
+
+    private sealed class HeldUpload(byte[] payload) : HttpContent
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(payload.AsMemory(0, payload.Length / 2));
+            await stream.FlushAsync();
+            await _released.Task.WaitAsync(BatonTestHost.Timeout);
+            await stream.WriteAsync(payload.AsMemory(payload.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = payload.Length;
+            return true;
+        }
+    }
+}
