@@ -27,7 +27,7 @@ public class ReplayTests
         Random.Shared.NextBytes(payload);
         var expected = Convert.ToHexString(SHA256.HashData(payload));
         using var client = Clients.Http1();
-        var content = new GatedContent(payload, Chunk * Chunks / 2);
+        var content = new GatedUpload(payload, Chunk * Chunks / 2);
         var send = client.PostAsync(new Uri(host.PublicUri, "upload"), content);
 
         // The app that got the upload drains while the second half is held back; its deadline hands
@@ -55,27 +55,6 @@ public class ReplayTests
         Assert.True(int.Parse(replay.Get("Returned")!) > 0, replay.Message);
     }
 
-    /// <summary>An upload whose first <c>head</c> bytes go at once and the rest only after <see cref="Release"/>.</summary>
-    private sealed class GatedContent(byte[] payload, int head) : HttpContent
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            await stream.WriteAsync(payload.AsMemory(0, head));
-            await stream.FlushAsync();
-            await _released.Task.WaitAsync(BatonTestHost.Timeout);
-            await stream.WriteAsync(payload.AsMemory(head));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = payload.Length;
-            return true;
-        }
-    }
 }
 
 /// <summary>An HTTP/2 destination's shutdown GOAWAY takes it out of rotation at once.</summary>
@@ -95,7 +74,7 @@ public class GoAwayTests
         // An upload held half-sent keeps one connection busy while its server shuts down (no response, so no drain marker).
         var payload = new byte[64 * 1024];
         using var client = Clients.Http1();
-        var content = new HeldUpload(payload);
+        var content = new GatedUpload(payload, payload.Length / 2);
         var send = client.PostAsync(new Uri(host.PublicUri, "upload"), content);
         await RollingRestartTests.WaitAsync(() => a.Printed("Upload started") || b.Printed("Upload started"));
         var (first, _) = a.Printed("Upload started") ? (a, b) : (b, a);
@@ -111,24 +90,4 @@ public class GoAwayTests
         Assert.Equal(0, await stopped);
     }
 
-    private sealed class HeldUpload(byte[] payload) : HttpContent
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            await stream.WriteAsync(payload.AsMemory(0, payload.Length / 2));
-            await stream.FlushAsync();
-            await _released.Task.WaitAsync(BatonTestHost.Timeout);
-            await stream.WriteAsync(payload.AsMemory(payload.Length / 2));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = payload.Length;
-            return true;
-        }
-    }
 }
