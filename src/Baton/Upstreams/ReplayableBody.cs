@@ -38,9 +38,6 @@ internal sealed class ReplayableBody : Stream
         _windowBytes = windowBytes;
     }
 
-    /// <summary>The client's body stream this wraps.</summary>
-    public Stream Client => _client;
-
     /// <summary>Bytes read from the client so far.</summary>
     public long Consumed => _consumed;
 

@@ -10,9 +10,6 @@ internal sealed class RetryBudget
 {
     private int _retriesInFlight;
 
-    /// <summary>Retries in flight now.</summary>
-    public int InFlight => Volatile.Read(ref _retriesInFlight);
-
     /// <summary>Takes a place for one retry if the budget has one.</summary>
     /// <param name="requestsInFlight">The cluster's requests in flight, this one included.</param>
     public bool TryAcquire(UpstreamPolicy policy, int requestsInFlight)
