@@ -2,6 +2,8 @@ using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Health;
 using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Supervision;
+using Baton.Hosting.Systemd;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -96,7 +98,7 @@ public static class BatonUpgradeExtensions
     public static IServiceCollection AddBatonUpgrades(this IServiceCollection services, HandoffIntake intake, bool enabled)
     {
         services.AddSingleton(intake);
-        services.AddSingleton<Systemd>();
+        services.AddSingleton<SystemdNotifier>();
         services.TryAddSingleton<IUpgradeSpawner, ProcessSpawner>();
         services.AddSingleton<UpgradeCoordinator>();
         services.AddSingleton<UpgradeSocketServer>();

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Systemd;
 
 namespace Baton.Hosting.Handoff;
 
@@ -100,7 +101,7 @@ public sealed class HandoffIntake : IDisposable
             return new HandoffIntake(IntakeMode.UpgradeSocket, new(), channel, draining, null);
         }
 
-        var activated = Systemd.TakeActivatedSockets();
+        var activated = SocketActivation.TakeActivatedSockets();
         return activated.Count > 0
             ? new HandoffIntake(IntakeMode.Systemd, activated.Select(a => (a.Fd, a.Name)).ToList(), channel, draining, null)
             : new HandoffIntake(IntakeMode.None, new(), channel, draining, null);

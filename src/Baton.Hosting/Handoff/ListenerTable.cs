@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Baton.Hosting.Diagnostics;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Hosting.Handoff;

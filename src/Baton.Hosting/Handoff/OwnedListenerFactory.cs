@@ -1,5 +1,5 @@
 using System.Net;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Connections;
 

@@ -1,5 +1,7 @@
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Supervision;
+using Baton.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,14 +16,14 @@ namespace Baton.Hosting.Handoff;
 internal sealed partial class ReadyAnnouncer
 {
     private readonly HandoffIntake _intake;
-    private readonly Systemd _systemd;
+    private readonly SystemdNotifier _systemd;
     private readonly LifecycleState _state;
     private readonly LifecycleOptions _options;
     private readonly UpgradeSocketServer _upgradeSocket;
     private readonly SupervisorLink _supervisor;
     private readonly ILogger _logger;
 
-    public ReadyAnnouncer(HandoffIntake intake, Systemd systemd, LifecycleState state, IOptions<LifecycleOptions> options,
+    public ReadyAnnouncer(HandoffIntake intake, SystemdNotifier systemd, LifecycleState state, IOptions<LifecycleOptions> options,
         UpgradeSocketServer upgradeSocket, SupervisorLink supervisor, ILogger<ReadyAnnouncer> logger)
     {
         _supervisor = supervisor;

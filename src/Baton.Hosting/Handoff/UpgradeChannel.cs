@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 
 namespace Baton.Hosting.Handoff;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Baton.Hosting.Diagnostics;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Systemd;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private readonly IHostApplicationLifetime _appLifetime;
     private readonly LifecycleOptions _options;
     private readonly ProcessIdentity _identity;
-    private readonly Systemd _systemd;
+    private readonly SystemdNotifier _systemd;
     private readonly IUpgradeSpawner _spawner;
     private readonly HandoffIntake _intake;
     private readonly TimeProvider _time;
@@ -42,7 +43,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private int _busy;
 
     public UpgradeCoordinator(LifecycleState state, ListenerTable table, IHostApplicationLifetime appLifetime,
-        IOptions<LifecycleOptions> options, ProcessIdentity identity, Systemd systemd, IUpgradeSpawner spawner,
+        IOptions<LifecycleOptions> options, ProcessIdentity identity, SystemdNotifier systemd, IUpgradeSpawner spawner,
         HandoffIntake intake, TimeProvider time, BatonMetrics metrics, Draining.ConnectionTracker tracker, ILogger<UpgradeCoordinator> logger)
     {
         _tracker = tracker;

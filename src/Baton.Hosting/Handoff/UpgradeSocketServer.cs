@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Baton.Hosting.Diagnostics;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 using Baton.Hosting.Lifecycle;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 
 namespace Baton.Hosting.Handoff;
 

@@ -30,7 +30,7 @@ internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
     {
         Register(PosixSignal.SIGTERM, "SIGTERM", LifecycleIntent.GracefulStop);
         Register(PosixSignal.SIGINT, "SIGINT", LifecycleIntent.GracefulStop);
-        if (Handoff.Native.Processes.IsQuitIgnored())
+        if (Interop.Processes.IsQuitIgnored())
         {
             Log.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; use 'baton upgrade'");
         }

@@ -1,4 +1,4 @@
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 
 namespace Baton.Demo;
 

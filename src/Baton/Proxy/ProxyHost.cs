@@ -4,6 +4,8 @@ using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Supervision;
+using Baton.Hosting.Systemd;
 using Baton.Limits;
 using Baton.Tls;
 using Baton.Observability;
@@ -280,7 +282,7 @@ public static partial class ProxyHost
         }
 
         var supervisor = new Supervisor(table, UpgradeCommandLine.Resolve(settings.Lifecycle.UpgradeCommand), settings.Lifecycle,
-            new Systemd(loggers.CreateLogger<Systemd>()), new ProcessSpawner(), loggers.CreateLogger<Supervisor>());
+            new SystemdNotifier(loggers.CreateLogger<SystemdNotifier>()), new ProcessSpawner(), loggers.CreateLogger<Supervisor>());
         return await supervisor.RunAsync().ConfigureAwait(false);
     }
 

@@ -32,7 +32,7 @@ internal static class ForeignClient
     /// <summary>Runs the client; returns what it printed (one line).</summary>
     public static async Task<string> HelloAsync(string socketPath)
     {
-        Assert.True(Hosting.Handoff.Native.FdPassing.GetEffectiveUid() == 0, "the foreign-uid test runs as root, to start a client as uid 65534");
+        Assert.True(Hosting.Interop.FdPassing.GetEffectiveUid() == 0, "the foreign-uid test runs as root, to start a client as uid 65534");
         var python = new[] { "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("the foreign-uid test needs python3 in /usr/bin or /usr/local/bin (readable by uid 65534)");
         var psi = DropPrivileges() ?? throw new InvalidOperationException("the foreign-uid test needs setpriv or runuser to run as uid 65534");

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Baton.Demo;
-using Baton.Hosting.Handoff.Native;
+using Baton.Hosting.Interop;
 
 namespace Baton.FunctionalTests.Upgrade;
 

@@ -251,14 +251,14 @@ internal sealed class UpgradeRig : IAsyncDisposable
         }
 
         // The upgrade tests run alone (their collection is not parallel), so no other spawn can inherit it meanwhile.
-        Hosting.Handoff.Native.ListenSockets.SetCloseOnExec(fd, false);
+        Hosting.Interop.ListenSockets.SetCloseOnExec(fd, false);
         try
         {
             return BatonProcess.Start(args, StartEnvironment, StartDirectory);
         }
         finally
         {
-            Hosting.Handoff.Native.ListenSockets.SetCloseOnExec(fd, true);
+            Hosting.Interop.ListenSockets.SetCloseOnExec(fd, true);
         }
     }
 

@@ -1,0 +1,228 @@
+using System.Net.Sockets;
+
+namespace Baton.Hosting.Interop;
+
+/// <summary>
+/// Sends and receives file descriptors over a connected AF_UNIX SOCK_STREAM socket (SCM_RIGHTS).
+/// </summary>
+/// <remarks>
+/// The managed <see cref="Socket"/> may be blocking or (after async use, internally) non-blocking;
+/// both calls use <c>MSG_DONTWAIT</c> and wait with poll(2), so they behave the same either way and
+/// a timeout is honoured. The fds travel with the first byte of the payload.
+/// </remarks>
+internal static class FdPassing
+{
+    /// <summary>The most fds one message carries (Pingora passes up to 32; the kernel allows 253).</summary>
+    public const int MaxFds = 64;
+
+    private static int ControlSpace => CMsgHdr.SpaceFor(MaxFds * sizeof(int));
+
+    /// <summary>
+    /// Sends all of <paramref name="payload"/> (non-empty) with <paramref name="fds"/> attached as one
+    /// SCM_RIGHTS message. The fds are duplicated into the receiver; the caller still owns its own.
+    /// </summary>
+    /// <exception cref="IOException">sendmsg failed (e.g. "sendmsg: broken pipe").</exception>
+    public static unsafe void Send(Socket socket, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (payload.IsEmpty)
+        {
+            throw new ArgumentException("The payload must not be empty: SCM_RIGHTS data rides on at least one byte.", nameof(payload));
+        }
+
+        if (fds.Length > MaxFds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fds), fds.Length, $"At most {MaxFds} fds can be sent at once.");
+        }
+
+        byte* control = stackalloc byte[ControlSpace];
+        int controlLength = fds.IsEmpty ? 0 : CMsgHdr.SpaceFor(fds.Length * sizeof(int));
+        new Span<byte>(control, ControlSpace).Clear();
+        var header = (CMsgHdr*)control;
+        header->Len = (nuint)CMsgHdr.LengthFor(fds.Length * sizeof(int));
+        header->Level = LibC.SOL_SOCKET;
+        header->Type = LibC.SCM_RIGHTS;
+        fds.CopyTo(new Span<int>(control + CMsgHdr.DataOffset, fds.Length));
+
+        using var lease = new SocketFd(socket);
+        fixed (byte* data = payload)
+        {
+            int sent = 0;
+            while (sent < payload.Length)
+            {
+                var iov = new IoVec { Base = data + sent, Length = (nuint)(payload.Length - sent) };
+                var msg = new MsgHdr { Iov = &iov, IovLen = 1 };
+                if (sent == 0 && controlLength > 0)
+                {
+                    msg.Control = control;
+                    msg.ControlLen = (nuint)controlLength;
+                }
+
+                nint result = LibC.SendMsg(lease.Fd, &msg, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+                if (result >= 0)
+                {
+                    sent += (int)result; // the fds went with the first chunk; the rest is plain data.
+                    continue;
+                }
+
+                int errno = Errno.Last;
+                if (errno == Errno.EAGAIN)
+                {
+                    Wait(lease.Fd, LibC.POLLOUT, Timeout.InfiniteTimeSpan, deadline: 0);
+                }
+                else if (errno != Errno.EINTR)
+                {
+                    throw Errno.ToException(errno, "sendmsg");
+                }
+            }
+        }
+    }
+
+    /// <summary>Receives once, waiting as long as it takes. See <see cref="Receive(Socket, Span{byte}, List{int}, TimeSpan)"/>.</summary>
+    public static int Receive(Socket socket, Span<byte> buffer, List<int> fds) =>
+        Receive(socket, buffer, fds, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// Receives once into <paramref name="buffer"/> and appends any fds that came with it to
+    /// <paramref name="fds"/>, already close-on-exec (<c>MSG_CMSG_CLOEXEC</c>). The caller owns them.
+    /// </summary>
+    /// <returns>The number of payload bytes; 0 when the peer has closed.</returns>
+    /// <exception cref="TimeoutException">Nothing arrived within <paramref name="timeout"/>.</exception>
+    /// <exception cref="IOException">
+    /// recvmsg failed, or the control data was truncated (more than <see cref="MaxFds"/> fds were
+    /// sent); in that case the fds that did arrive are closed and none are appended.
+    /// </exception>
+    public static unsafe int Receive(Socket socket, Span<byte> buffer, List<int> fds, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(fds);
+        if (buffer.IsEmpty)
+        {
+            throw new ArgumentException("The buffer must not be empty.", nameof(buffer));
+        }
+
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be non-negative or infinite.");
+        }
+
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? 0 : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        byte* control = stackalloc byte[ControlSpace];
+        using var lease = new SocketFd(socket);
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                new Span<byte>(control, ControlSpace).Clear();
+                var iov = new IoVec { Base = data, Length = (nuint)buffer.Length };
+                var msg = new MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)ControlSpace };
+                nint result = LibC.RecvMsg(lease.Fd, &msg, LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT);
+                if (result < 0)
+                {
+                    int errno = Errno.Last;
+                    if (errno == Errno.EAGAIN)
+                    {
+                        Wait(lease.Fd, LibC.POLLIN, timeout, deadline);
+                    }
+                    else if (errno != Errno.EINTR)
+                    {
+                        throw Errno.ToException(errno, "recvmsg");
+                    }
+
+                    continue;
+                }
+
+                int before = fds.Count;
+                CollectFds(control, (int)msg.ControlLen, fds);
+                if ((msg.Flags & LibC.MSG_CTRUNC) != 0)
+                {
+                    int received = fds.Count - before;
+                    for (int i = before; i < fds.Count; i++)
+                    {
+                        ListenSockets.Close(fds[i]);
+                    }
+
+                    fds.RemoveRange(before, received);
+                    throw new IOException(
+                        $"recvmsg: control data truncated (the peer sent more than {MaxFds} fds); closed the {received} that arrived");
+                }
+
+                return (int)result;
+            }
+        }
+    }
+
+    /// <summary>The peer's process, user and group ids at connect time (<c>SO_PEERCRED</c>).</summary>
+    /// <exception cref="IOException">getsockopt failed (e.g. the socket is not AF_UNIX).</exception>
+    public static unsafe (int Pid, uint Uid, uint Gid) GetPeerCredentials(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        using var lease = new SocketFd(socket);
+        UCred credentials = default;
+        uint length = (uint)sizeof(UCred);
+        if (LibC.GetSockOpt(lease.Fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, &credentials, &length) != 0)
+        {
+            throw Errno.ToException(Errno.Last, "getsockopt SO_PEERCRED");
+        }
+
+        return (credentials.Pid, credentials.Uid, credentials.Gid);
+    }
+
+    /// <summary>This process's effective user id (geteuid).</summary>
+    public static uint GetEffectiveUid() => LibC.GetEUid();
+
+    // Walks the cmsghdr chain (CMSG_FIRSTHDR/CMSG_NXTHDR) and appends every SCM_RIGHTS fd.
+    private static unsafe void CollectFds(byte* control, int length, List<int> fds)
+    {
+        byte* end = control + length;
+        byte* current = control;
+        while (current + sizeof(CMsgHdr) <= end)
+        {
+            var header = (CMsgHdr*)current;
+            if (header->Len < (nuint)CMsgHdr.DataOffset || header->Len > (nuint)(end - current))
+            {
+                return;
+            }
+
+            if (header->Level == LibC.SOL_SOCKET && header->Type == LibC.SCM_RIGHTS)
+            {
+                int count = ((int)header->Len - CMsgHdr.DataOffset) / sizeof(int);
+                var received = new ReadOnlySpan<int>(current + CMsgHdr.DataOffset, count);
+                foreach (int fd in received)
+                {
+                    fds.Add(fd);
+                }
+            }
+
+            current += CMsgHdr.Align((int)header->Len);
+        }
+    }
+
+    // Waits until fd is ready for `events` (or has an error or hang-up, which the retried call reports).
+    private static unsafe void Wait(int fd, short events, TimeSpan timeout, long deadline)
+    {
+        while (true)
+        {
+            int remainingMs = timeout == Timeout.InfiniteTimeSpan
+                ? -1
+                : (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+            var poll = new PollFd { Fd = fd, Events = events };
+            int ready = LibC.Poll(&poll, 1, remainingMs);
+            if (ready > 0)
+            {
+                return;
+            }
+
+            if (ready == 0)
+            {
+                throw new TimeoutException($"No data on the fd-passing socket within {timeout.TotalMilliseconds:0} ms.");
+            }
+
+            int errno = Errno.Last;
+            if (errno != Errno.EINTR)
+            {
+                throw Errno.ToException(errno, "poll");
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Handoff;
+using Baton.Hosting.Lifecycle;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Baton.Hosting.Supervision;
+
+/// <summary>
+/// A supervised worker's side of the supervisor (see <see cref="Supervisor"/>): upgrades asked of
+/// the worker (SIGQUIT, <c>baton upgrade</c>) go to the supervisor, which owns the listeners and
+/// starts the next worker; when that worker is ready the supervisor says "drain", and this one
+/// stops accepting and drains.
+/// </summary>
+internal sealed partial class SupervisorLink : IUpgradeHandler
+{
+    private readonly HandoffIntake _intake;
+    private readonly LifecycleState _state;
+    private readonly IHostApplicationLifetime _appLifetime;
+    private readonly LifecycleOptions _options;
+    private readonly ILogger _logger;
+    private TaskCompletionSource<UpgradeResult>? _pending;
+
+    public SupervisorLink(HandoffIntake intake, LifecycleState state, IHostApplicationLifetime appLifetime, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
+    {
+        _intake = intake;
+        _state = state;
+        _appLifetime = appLifetime;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public void Start()
+    {
+        if (_intake.SupervisorChannel is { } channel)
+        {
+            _ = ReadLoopAsync(channel);
+        }
+    }
+
+    public async Task<UpgradeResult> UpgradeAsync(string source, CancellationToken cancellationToken)
+    {
+        if (_intake.SupervisorChannel is not { } channel)
+        {
+            return new UpgradeResult(false, "upgrade refused: the supervisor is gone");
+        }
+
+        var pending = new TaskCompletionSource<UpgradeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _pending, pending, null) is not null)
+        {
+            return new UpgradeResult(false, "upgrade refused: an upgrade is already in progress; one upgrade at a time");
+        }
+
+        try
+        {
+            Log.Forwarded(_logger, source);
+            await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Upgrade, Pid = Environment.ProcessId, Reason = source }).ConfigureAwait(false);
+            return await pending.Task.WaitAsync(_options.UpgradeTimeout + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new UpgradeResult(false, "the supervisor did not answer the upgrade request");
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _pending, null, pending);
+        }
+    }
+
+    private async Task ReadLoopAsync(UpgradeChannel channel)
+    {
+        while (true)
+        {
+            HandoffMessage? message;
+            try
+            {
+                (message, _) = await channel.ReceiveAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                continue;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or ObjectDisposedException)
+            {
+                message = null;
+            }
+
+            switch (message?.Type)
+            {
+                case null:
+                    if (_state.Phase is not (LifecyclePhase.UpgradeDraining or LifecyclePhase.Stopped))
+                    {
+                        Log.SupervisorGone(_logger);
+                    }
+
+                    _pending?.TrySetResult(new UpgradeResult(false, "the supervisor is gone"));
+                    return;
+                case HandoffMessage.Result:
+                    _pending?.TrySetResult(new UpgradeResult(message.Succeeded, message.Reason ?? "", message.Pid));
+                    break;
+                case HandoffMessage.Drain:
+                    _state.TryTransition(LifecyclePhase.UpgradeDraining, $"the supervisor started pid {message.Pid}; draining this worker");
+                    _appLifetime.StopApplication();
+                    break;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.UpgradeRequested, LogLevel.Information, "Upgrade requested by {Source}: asking the supervisor", EventName = nameof(BatonEventIds.UpgradeRequested))]
+        public static partial void Forwarded(ILogger logger, string source);
+
+        [LoggerMessage(BatonEventIds.HandoffFailed, LogLevel.Warning, "The supervisor closed its channel; this worker keeps serving on its own", EventName = nameof(BatonEventIds.HandoffFailed))]
+        public static partial void SupervisorGone(ILogger logger);
+    }
+}
