@@ -3,6 +3,7 @@ using System.Text.Json;
 using Baton.Cli;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;
+using Baton.Testing;
 using Spectre.Console;
 
 namespace Baton.Demo;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Baton.Testing;
 using Spectre.Console;
 
 namespace Baton.Demo;

@@ -1,4 +1,5 @@
 using Baton.Hosting.Diagnostics;
+using Baton.Testing;
 using Spectre.Console;
 
 namespace Baton.Demo;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.Hosting.Diagnostics;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Baton.Demo;
+using Baton.Testing;
 
 namespace Baton.FunctionalTests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Baton.Demo;
+using Baton.Testing;
 
 namespace Baton.FunctionalTests.Observability;
 

@@ -82,7 +82,7 @@ public sealed class CheckEqualsRunTests
 
         Assert.True(check.ExitCode == 0, check.ToString());
         Assert.Contains("baton: warning: ReverseProxy:Routes: no route is configured", check.Stderr);
-        var run = Demo.BatonProcess.Start(["run", "--config", config.Path, "--log-format", "json"]);
+        var run = Testing.BatonProcess.Start(["run", "--config", config.Path, "--log-format", "json"]);
         await using (run)
         {
             var warning = await run.WaitForEventAsync(BatonEventIds.ConfigWarning, BatonTestHost.Timeout);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.Hosting.Diagnostics;
 

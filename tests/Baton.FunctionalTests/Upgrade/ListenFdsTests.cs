@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.Hosting.Interop;
 
 namespace Baton.FunctionalTests.Upgrade;

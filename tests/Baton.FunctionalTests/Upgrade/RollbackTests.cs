@@ -1,4 +1,4 @@
-using Baton.Demo;
+using Baton.Testing;
 using Baton.Hosting.Diagnostics;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using static Baton.FunctionalTests.Upstreams.MixedLoad;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Baton.Demo;
+using Baton.Testing;
 
 namespace Baton.FunctionalTests.Upstreams;
 

@@ -30,7 +30,7 @@ internal static class UpstreamRig
         return (JsonObject)baton["Upstreams"]!["Clusters"]!["app"]!;
     }
 
-    public static IEnumerable<Demo.LogEvent> NotRetried(BatonTestHost host) => host.Baton.Events.Where(e => e.EventId == BatonEventIds.UpstreamNotRetried);
+    public static IEnumerable<Testing.LogEvent> NotRetried(BatonTestHost host) => host.Baton.Events.Where(e => e.EventId == BatonEventIds.UpstreamNotRetried);
 
     /// <summary>Waits until Baton has logged <paramref name="count"/> not-retried failures (its console logger writes off the request path).</summary>
     public static async Task WaitForNotRetriedAsync(BatonTestHost host, int count)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Baton.Demo;
+namespace Baton.Testing;
 
 /// <summary>
 /// A built-in upstream on loopback for the demo and the tests: <c>/</c> a small body,

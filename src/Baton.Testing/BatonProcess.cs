@@ -2,13 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace Baton.Demo;
-
-/// <summary>One line of Baton's JSON log.</summary>
-public sealed record LogEvent(int EventId, string Level, string Message, JsonElement State, DateTimeOffset Received, DateTimeOffset Timestamp)
-{
-    public string? Get(string key) => State.ValueKind == JsonValueKind.Object && State.TryGetProperty(key, out var v) ? v.ToString() : null;
-}
+namespace Baton.Testing;
 
 /// <summary>
 /// A real Baton process started with <c>run --log-format json</c>: its log is read line by line

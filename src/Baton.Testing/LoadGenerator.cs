@@ -2,21 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Baton.Demo;
-
-/// <summary>The kinds of client the demo drives; each breaks differently when a proxy restarts badly.</summary>
-public enum ClientKind
-{
-    KeepAlive,
-    NewConnection,
-    H2c,
-    Slow,
-    Streamed,
-    WebSocket,
-}
-
-/// <summary>One request's outcome.</summary>
-public readonly record struct Sample(ClientKind Kind, string Phase, bool Ok, bool Refused, double Milliseconds, string? Error, long StartedAt = 0);
+namespace Baton.Testing;
 
 /// <summary>
 /// Concurrent clients against Baton on loopback. Every request is recorded against the phase that
