@@ -6,7 +6,8 @@ namespace Baton.Hosting.Handoff;
 /// <summary>
 /// The connection between an old and a new Baton process: a socketpair end inherited on re-exec,
 /// or a connection to the upgrade socket. Carries <see cref="HandoffMessage"/> lines, with fds
-/// (SCM_RIGHTS) on the listeners message. Received fds are close-on-exec.
+/// (SCM_RIGHTS) on the listeners message. Received fds are close-on-exec; fds that arrive with any
+/// other message are closed on receipt, so a peer cannot make this process leak them.
 /// </summary>
 public sealed class UpgradeChannel : IDisposable
 {
@@ -35,7 +36,10 @@ public sealed class UpgradeChannel : IDisposable
         return Task.Run(() => FdPassing.Send(_socket, bytes, fdArray));
     }
 
-    /// <summary>Receives one message (and its fds). Null when the peer closed the connection.</summary>
+    /// <summary>
+    /// Receives one message (and, for a <see cref="HandoffMessage.Listeners"/> message, its fds, which
+    /// the caller then owns). Null when the peer closed the connection.
+    /// </summary>
     /// <exception cref="TimeoutException">Nothing complete arrived in time.</exception>
     /// <exception cref="InvalidDataException">Garbage: not a message of this protocol.</exception>
     public Task<(HandoffMessage? Message, List<int> Fds)> ReceiveAsync(TimeSpan timeout)
@@ -56,6 +60,11 @@ public sealed class UpgradeChannel : IDisposable
                         ?? throw new InvalidDataException(error);
                     Array.Copy(_buffer, newline + 1, _buffer, 0, _buffered - newline - 1);
                     _buffered -= newline + 1;
+                    if (message.Type != HandoffMessage.Listeners)
+                    {
+                        CloseAll(fds); // fds ride only on listeners (issue 11, defect 10)
+                    }
+
                     return (message, fds);
                 }
 

@@ -21,6 +21,9 @@ public enum FakeBehaviour
 
     /// <summary>Writes a line that is not a handoff message.</summary>
     SendsGarbage,
+
+    /// <summary>Reports failed with five fds attached (see <see cref="FakeChild.Probes"/>).</summary>
+    ReportsFailedWithFds,
 }
 
 /// <summary>
@@ -97,6 +100,9 @@ internal sealed class FakeChild : ISpawnedProcess
 
     public Task Run { get; }
 
+    /// <summary>The fds a <see cref="FakeBehaviour.ReportsFailedWithFds"/> child sent (its own copies closed).</summary>
+    public List<FdProbe> Probes { get; } = new();
+
     public Task<int> Exited => _exited.Task;
 
     /// <summary>Ends the process now with <paramref name="code"/>: its channel end closes.</summary>
@@ -138,6 +144,12 @@ internal sealed class FakeChild : ISpawnedProcess
             case FakeBehaviour.ReportsConfigError:
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "config error: Baton:Lifecycle:DrainTimeout = 'banana'" });
                 Exit(2);
+                break;
+            case FakeBehaviour.ReportsFailedWithFds:
+                Probes.AddRange(Enumerable.Range(0, 5).Select(_ => new FdProbe()));
+                await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "bind: address in use" }, Probes.Select(p => p.Far).ToArray());
+                Probes.ForEach(p => p.CloseFar());
+                Exit(1);
                 break;
             case FakeBehaviour.SendsGarbage:
                 _channel.Socket.Send("garbage\n"u8);

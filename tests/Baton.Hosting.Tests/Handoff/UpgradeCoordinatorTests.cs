@@ -114,6 +114,24 @@ public sealed class UpgradeCoordinatorTests
     }
 
     [Fact]
+    public async Task ReExec_ChildReportsFailedWithFds_TheFdsAreClosedInTheOldProcess()
+    {
+        using var rig = new CoordinatorRig(new FakeSpawner(FakeBehaviour.ReportsFailedWithFds));
+
+        var result = await rig.Coordinator.UpgradeAsync("SIGQUIT", CancellationToken.None).WaitAsync(Wait);
+
+        Assert.False(result.Succeeded);
+        AssertRolledBack(rig, "address in use");
+        var child = Assert.Single(rig.Spawner.Children);
+        Assert.Equal(5, child.Probes.Count);
+        foreach (var probe in child.Probes)
+        {
+            Assert.True(await probe.AllCopiesClosedAsync(Wait), "an fd that came with 'failed' leaked in the old process");
+            probe.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ReExec_ChildSendsGarbage_KilledAndRolledBack()
     {
         using var rig = new CoordinatorRig(new FakeSpawner(FakeBehaviour.SendsGarbage));
