@@ -226,6 +226,7 @@ public sealed class HandoffIntake : IDisposable
             case HandoffMessage.Refused:
                 throw new HandoffException($"the running Baton refused the upgrade: {message.Reason}");
             case HandoffMessage.Listeners when message.Keys is { } keys && keys.Length == fds.Count:
+                await SendReceiptAsync(_channel, fds).ConfigureAwait(false);
                 DrainingPids = message.DrainingPids ?? [];
                 Generation = message.Generation;
                 Register(table, fds.Zip(keys).ToList(), ListenerOrigin.Received, "upgrade socket");
@@ -237,6 +238,21 @@ public sealed class HandoffIntake : IDisposable
                 }
 
                 throw new HandoffException($"upgrade socket {socketPath}: unexpected '{message.Type}' message with {fds.Count} fd(s)");
+        }
+    }
+
+    // The old process gives a silent peer only a few seconds (UpgradeCoordinator.FirstProgressTimeout):
+    // say at once that the listeners arrived.
+    private static async Task SendReceiptAsync(UpgradeChannel channel, List<int> fds)
+    {
+        try
+        {
+            await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Received, Pid = Environment.ProcessId }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            fds.ForEach(ListenSockets.Close);
+            throw new HandoffException($"the old process went away right after it sent the listeners: {ex.Message}");
         }
     }
 

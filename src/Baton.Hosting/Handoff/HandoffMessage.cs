@@ -17,6 +17,13 @@ public sealed record HandoffMessage
     public const string Ack = "ack";
     public const string Refused = "refused";
 
+    /// <summary>
+    /// New → old process, over the upgrade socket, at once on receipt of the listeners: the first
+    /// sign of progress, due within <c>UpgradeCoordinator.FirstProgressTimeout</c>; a peer that
+    /// stays silent is stopped and the upgrade rolled back, so it cannot hold the upgrade slot.
+    /// </summary>
+    public const string Received = "received";
+
     /// <summary>Supervisor → worker: a new worker serves; stop accepting and drain.</summary>
     public const string Drain = "drain";
 
@@ -57,6 +64,10 @@ public sealed record HandoffMessage
     [JsonPropertyName("ok")]
     public bool Succeeded { get; init; }
 
+    /// <summary>For <see cref="Result"/>: the upgrade was refused before anything started.</summary>
+    [JsonPropertyName("refused")]
+    public bool IsRefusal { get; init; }
+
     /// <summary>The largest message accepted; anything longer is garbage.</summary>
     public const int MaxLength = 16 * 1024;
 
@@ -69,7 +80,7 @@ public sealed record HandoffMessage
         try
         {
             var message = JsonSerializer.Deserialize(line, HandoffJsonContext.Default.HandoffMessage);
-            if (message is null || message.Type is not (Hello or Listeners or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
+            if (message is null || message.Type is not (Hello or Listeners or Received or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
             {
                 error = "not a handoff message (unknown or missing \"type\")";
                 return null;

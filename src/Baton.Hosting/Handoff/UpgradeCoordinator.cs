@@ -42,6 +42,13 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private readonly Draining.ConnectionTracker _tracker;
     private int _busy;
 
+    /// <summary>
+    /// How long a peer on the upgrade socket has, once it holds the listeners, to say it took them
+    /// (<see cref="HandoffMessage.Received"/>); capped by <c>UpgradeTimeout</c>. A silent peer is
+    /// stopped and the upgrade rolled back after this, not after the whole <c>UpgradeTimeout</c>.
+    /// </summary>
+    internal static readonly TimeSpan FirstProgressTimeout = TimeSpan.FromSeconds(5);
+
     public UpgradeCoordinator(LifecycleState state, ListenerTable table, IHostApplicationLifetime appLifetime,
         IOptions<LifecycleOptions> options, ProcessIdentity identity, SystemdNotifier systemd, IUpgradeSpawner spawner,
         HandoffIntake intake, TimeProvider time, BatonMetrics metrics, Draining.ConnectionTracker tracker, ILogger<UpgradeCoordinator> logger)
@@ -166,7 +173,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             using (channel)
             using (child)
             {
-                var (ready, reason) = await WaitForReadyAsync(channel, child, newPid).ConfigureAwait(false);
+                var (ready, reason) = await WaitForReadyAsync(channel, child, newPid, expectReceipt: peer is not null).ConfigureAwait(false);
                 if (!ready)
                 {
                     // O6.
@@ -231,12 +238,36 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         }
     }
 
-    private async Task<(bool Ready, string Reason)> WaitForReadyAsync(UpgradeChannel channel, ISpawnedProcess? child, int newPid)
+    private async Task<(bool Ready, string Reason)> WaitForReadyAsync(UpgradeChannel channel, ISpawnedProcess? child, int newPid, bool expectReceipt)
     {
         var timeout = _options.UpgradeTimeout;
+        var started = _time.GetTimestamp();
         try
         {
-            var (message, _) = await channel.ReceiveAsync(timeout).ConfigureAwait(false);
+            HandoffMessage? message;
+            if (expectReceipt)
+            {
+                var first = FirstProgressTimeout < timeout ? FirstProgressTimeout : timeout;
+                try
+                {
+                    (message, _) = await channel.ReceiveAsync(first).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    return (false, $"the new process (pid {newPid}) did not confirm within {first.TotalSeconds:0.#} s that it took the listeners; stopped it");
+                }
+            }
+            else
+            {
+                (message, _) = await channel.ReceiveAsync(timeout).ConfigureAwait(false);
+            }
+
+            if (message?.Type == HandoffMessage.Received)
+            {
+                var left = timeout - _time.GetElapsedTime(started);
+                (message, _) = await channel.ReceiveAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+            }
+
             switch (message?.Type)
             {
                 case HandoffMessage.Ready:
@@ -305,7 +336,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     {
         _metrics.UpgradeFinished("refused");
         Log.UpgradeRefused(_logger, source, reason);
-        return new UpgradeResult(false, $"upgrade refused: {reason}");
+        return new UpgradeResult(false, $"upgrade refused: {reason}", Refused: true);
     }
 
     private UpgradeResult RollBack(string source, string reason)

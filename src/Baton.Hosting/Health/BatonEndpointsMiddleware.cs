@@ -93,7 +93,7 @@ internal sealed class BatonEndpointsMiddleware
         var handler = services.GetService<IUpgradeHandler>();
         if (handler is null)
         {
-            await WriteJson(context, 409, new UpgradeResult(false, "upgrade is not enabled (set Baton:Lifecycle:EnableZeroDowntime to true)"), AdminJsonContext.Default.UpgradeResult).ConfigureAwait(false);
+            await WriteJson(context, 409, new UpgradeResult(false, "upgrade refused: upgrades are not enabled (set Baton:Lifecycle:EnableZeroDowntime to true)", Refused: true), AdminJsonContext.Default.UpgradeResult).ConfigureAwait(false);
             return;
         }
 

@@ -17,6 +17,12 @@ public static class ExitCodes
 
     /// <summary><c>baton upgrade</c>: the upgrade failed and was rolled back; the old process still serves.</summary>
     public const int UpgradeFailed = 4;
+
+    /// <summary>
+    /// <c>baton upgrade</c>: the upgrade was refused before anything started (upgrades disabled,
+    /// another upgrade running, not Running, too many draining generations); nothing changed.
+    /// </summary>
+    public const int UpgradeRefused = 5;
 }
 
 /// <summary>What the shutdown ended with; read by the composition root for the exit code.</summary>

@@ -30,7 +30,8 @@ public interface IReloadHandler
 /// <param name="Succeeded">True when the new process reported ready and this one is draining.</param>
 /// <param name="Message">What happened, in one line (the reason for a rollback or a refusal).</param>
 /// <param name="NewPid">The new process's pid, when one started.</param>
-public sealed record UpgradeResult(bool Succeeded, string Message, int? NewPid = null);
+/// <param name="Refused">True when the upgrade was refused before anything started (nothing to roll back).</param>
+public sealed record UpgradeResult(bool Succeeded, string Message, int? NewPid = null, bool Refused = false);
 
 /// <summary>Hands this process's listeners to a new one (the upgrade issue's handoff).</summary>
 public interface IUpgradeHandler

@@ -105,7 +105,7 @@ public sealed partial class Supervisor
         {
             var why = _options.EnableZeroDowntime ? "the supervisor is stopping" : "upgrades are disabled; set Baton:Lifecycle:EnableZeroDowntime to true";
             Log.UpgradeRefused(_logger, source, why);
-            await ReplyAsync(requester, false, $"upgrade refused: {why}", 0).ConfigureAwait(false);
+            await ReplyAsync(requester, false, $"upgrade refused: {why}", 0, refused: true).ConfigureAwait(false);
             return;
         }
 
@@ -266,8 +266,8 @@ public sealed partial class Supervisor
         }
     }
 
-    private static Task ReplyAsync(Worker? requester, bool ok, string reason, int pid)
-        => requester is null ? Task.CompletedTask : TrySendAsync(requester, new HandoffMessage { Type = HandoffMessage.Result, Succeeded = ok, Reason = reason, Pid = pid });
+    private static Task ReplyAsync(Worker? requester, bool ok, string reason, int pid, bool refused = false)
+        => requester is null ? Task.CompletedTask : TrySendAsync(requester, new HandoffMessage { Type = HandoffMessage.Result, Succeeded = ok, IsRefusal = refused, Reason = reason, Pid = pid });
 
     private static async Task TrySendAsync(Worker worker, HandoffMessage message)
     {

@@ -43,13 +43,13 @@ internal sealed partial class SupervisorLink : IUpgradeHandler
     {
         if (_intake.SupervisorChannel is not { } channel)
         {
-            return new UpgradeResult(false, "upgrade refused: the supervisor is gone");
+            return new UpgradeResult(false, "upgrade refused: the supervisor is gone", Refused: true);
         }
 
         var pending = new TaskCompletionSource<UpgradeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Interlocked.CompareExchange(ref _pending, pending, null) is not null)
         {
-            return new UpgradeResult(false, "upgrade refused: an upgrade is already in progress; one upgrade at a time");
+            return new UpgradeResult(false, "upgrade refused: an upgrade is already in progress; one upgrade at a time", Refused: true);
         }
 
         try
@@ -97,7 +97,7 @@ internal sealed partial class SupervisorLink : IUpgradeHandler
                     _pending?.TrySetResult(new UpgradeResult(false, "the supervisor is gone"));
                     return;
                 case HandoffMessage.Result:
-                    _pending?.TrySetResult(new UpgradeResult(message.Succeeded, message.Reason ?? "", message.Pid));
+                    _pending?.TrySetResult(new UpgradeResult(message.Succeeded, message.Reason ?? "", message.Pid, message.IsRefusal));
                     break;
                 case HandoffMessage.Drain:
                     _state.TryTransition(LifecyclePhase.UpgradeDraining, $"the supervisor started pid {message.Pid}; draining this worker");

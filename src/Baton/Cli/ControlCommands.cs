@@ -14,7 +14,7 @@ internal static class ControlCommands
 {
     public static IEnumerable<Command> Create()
     {
-        yield return Make("upgrade", "Upgrade the running instance with no downtime; waits for the result. Exit 0 only on success.", HttpMethod.Post, "/upgrade", TimeSpan.FromMinutes(10), ExitCodes.UpgradeFailed);
+        yield return Make("upgrade", "Upgrade the running instance with no downtime; waits for the result. Exit 0 on success, 4 rolled back, 5 refused.", HttpMethod.Post, "/upgrade", TimeSpan.FromMinutes(10), ExitCodes.UpgradeFailed);
         yield return Make("prestop", "Kubernetes preStop: withdraw readiness, wait the grace period, begin the drain.", HttpMethod.Post, "/prestop", TimeSpan.FromMinutes(10), ExitCodes.Error);
         yield return Make("status", "Print the running instance's phase, pid, generation, in-flight requests and listeners.", HttpMethod.Get, "/status", TimeSpan.FromSeconds(10), ExitCodes.Error);
     }
@@ -41,7 +41,9 @@ internal static class ControlCommands
             {
                 var (status, body) = await SendAsync(address, method, path, timeout, ct).ConfigureAwait(false);
                 Console.WriteLine(body);
-                return status == HttpStatusCode.OK ? ExitCodes.Success : failureCode;
+                return status == HttpStatusCode.OK ? ExitCodes.Success
+                    : failureCode == ExitCodes.UpgradeFailed && IsRefusal(body) ? ExitCodes.UpgradeRefused
+                    : failureCode;
             }
             catch (Exception ex) when (ex is HttpRequestException or SocketException or TaskCanceledException)
             {
@@ -50,6 +52,23 @@ internal static class ControlCommands
             }
         });
         return command;
+    }
+
+    // POST /upgrade answers an UpgradeResult; "refused": true means nothing started (exit 5), else
+    // it was rolled back (exit 4).
+    private static bool IsRefusal(string body)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("refused", out var refused)
+                && refused.ValueKind == System.Text.Json.JsonValueKind.True;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     private static string ResolveAdmin(string? admin, string? configPath)

@@ -19,7 +19,10 @@ internal static class ForeignClient
             s.connect(sys.argv[1])
         except PermissionError:
             print("denied"); sys.exit(0)
-        s.sendall(b'{"type":"hello","version":1}\n')
+        try:
+            s.sendall(b'{"type":"hello","version":1}\n')
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused (and closed) before the hello went out: the answer is still to be read
         data = b""
         while not data.endswith(b"\n"):
             chunk = s.recv(4096)

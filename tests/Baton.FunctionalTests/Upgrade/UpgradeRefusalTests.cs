@@ -36,7 +36,7 @@ public class UpgradeRefusalTests
 
         // baton upgrade (POST /upgrade) while the first upgrade waits for its child.
         var viaAdmin = await rig.CliUpgradeAsync();
-        Assert.True(viaAdmin.ExitCode == ExitCodes.UpgradeFailed, viaAdmin.ToString());
+        Assert.True(viaAdmin.ExitCode == ExitCodes.UpgradeRefused, viaAdmin.ToString());
         Assert.Contains("already in progress", UpgradeRig.UpgradeMessage(viaAdmin));
 
         // SIGQUIT again.
@@ -83,7 +83,7 @@ public class UpgradeRefusalTests
         Assert.True(ProcessWatch.IsAlive(first), "generation 1 must still be draining");
 
         var refused = await rig.CliUpgradeAsync();
-        Assert.True(refused.ExitCode == ExitCodes.UpgradeFailed, refused.ToString());
+        Assert.True(refused.ExitCode == ExitCodes.UpgradeRefused, refused.ToString());
         var message = UpgradeRig.UpgradeMessage(refused);
         Assert.StartsWith("upgrade refused: ", message);
         Assert.Contains("Lifecycle:MaxDrainingGenerations is 1", message);
