@@ -13,7 +13,9 @@ public sealed class LifecycleOptionsValidator : IValidateOptions<LifecycleOption
         var errors = new List<string>();
         Range(errors, "DrainTimeout", options.DrainTimeout, TimeSpan.FromMilliseconds(1), Day);
         Range(errors, "ShutdownGracePeriod", options.ShutdownGracePeriod, TimeSpan.Zero, Day);
-        Range(errors, "LongLivedCloseLead", options.LongLivedCloseLead, TimeSpan.Zero, options.DrainTimeout);
+        // Bounded by DrainTimeout only when that is valid itself: a bad DrainTimeout is one line, not two.
+        var drainValid = options.DrainTimeout >= TimeSpan.FromMilliseconds(1) && options.DrainTimeout <= Day;
+        Range(errors, "LongLivedCloseLead", options.LongLivedCloseLead, TimeSpan.Zero, drainValid ? options.DrainTimeout : Day);
         Range(errors, "FastStopTimeout", options.FastStopTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(5));
         Range(errors, "UpgradeTimeout", options.UpgradeTimeout, TimeSpan.FromMilliseconds(100), Day);
         if (options.MaxDrainingGenerations is < 1 or > 100)

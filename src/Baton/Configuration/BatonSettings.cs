@@ -51,8 +51,14 @@ public sealed record ListenerSettings(
     Baton.Tls.SniCertificates? Sni = null,
     int? MaxConnections = null)
 {
-    /// <summary>The key under which the admin listener is handed to a new process.</summary>
+    /// <summary>
+    /// The key under which the admin listener is handed to a new process. Names starting with
+    /// <c>@</c> are reserved: <c>Baton:Listeners</c> refuses them.
+    /// </summary>
     public const string AdminKey = "@admin";
+
+    /// <summary>True for the listener of <c>Baton:Admin</c> (the control endpoints): set by the validator, never inferred from <see cref="Key"/>.</summary>
+    public bool IsAdmin { get; init; }
 
     /// <summary>True for HTTPS.</summary>
     public bool IsTls => CertificatePath is not null || Sni is { Entries.Count: > 0 };

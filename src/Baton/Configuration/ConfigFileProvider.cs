@@ -9,7 +9,14 @@ namespace Baton.Configuration;
 /// </summary>
 internal sealed class ConfigFileProvider : ConfigurationProvider, IConfigurationSource
 {
-    public ConfigFileProvider(IDictionary<string, string?> settings) => Data = settings;
+    public ConfigFileProvider(IDictionary<string, string?> settings, string? filePath = null)
+    {
+        Data = settings;
+        FilePath = filePath;
+    }
+
+    /// <summary>The file as named on the command line (for messages); null when not read from a file.</summary>
+    public string? FilePath { get; }
 
     public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
 

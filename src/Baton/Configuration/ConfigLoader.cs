@@ -16,12 +16,12 @@ public static class ConfigLoader
 
     /// <summary>Loads and returns the configuration root (not yet validated).</summary>
     /// <exception cref="ConfigException">The file is missing, unreadable or not valid JSON.</exception>
-    public static IConfigurationRoot Load(string path) => Build(Read(path));
+    public static IConfigurationRoot Load(string path) => Build(Read(path), path);
 
-    /// <summary>The configuration root over already-read file settings, with the environment overrides on top.</summary>
-    internal static IConfigurationRoot Build(IDictionary<string, string?> fileSettings)
+    /// <summary>The configuration root over already-read file settings (of <paramref name="path"/>, named in messages), with the environment overrides on top.</summary>
+    internal static IConfigurationRoot Build(IDictionary<string, string?> fileSettings, string? path = null)
         => new ConfigurationBuilder()
-            .Add(new ConfigFileProvider(fileSettings))
+            .Add(new ConfigFileProvider(fileSettings, path))
             .AddEnvironmentVariables(EnvironmentPrefix)
             .Build();
 

@@ -54,7 +54,7 @@ internal sealed partial class ConfigReloader : IReloadHandler, IConfigChangeList
             try
             {
                 settings = ConfigLoader.Read(_path);
-                next = ConfigValidator.Validate(ConfigLoader.Build(settings), Path.GetDirectoryName(_path)!);
+                next = ConfigValidator.Validate(ConfigLoader.Build(settings, _path), Path.GetDirectoryName(_path)!);
             }
             catch (ConfigException ex)
             {

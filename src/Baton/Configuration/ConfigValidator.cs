@@ -44,6 +44,14 @@ public static class ConfigValidator
         var listenersSection = baton.GetSection("Listeners");
         foreach (var l in listenersSection.GetChildren())
         {
+            if (l.Key.StartsWith('@'))
+            {
+                // "@admin" is the key the admin listener is handed over under; whether a listener is
+                // the admin one is decided by Baton:Admin alone, never by a name.
+                errors.Add($"{l.Path}: listener names starting with '@' are reserved for Baton; rename it, and configure the admin listener under Baton:Admin");
+                continue;
+            }
+
             if (ReadListener(errors, l, l.Key, baseDirectory, isAdmin: false) is { } settings)
             {
                 listeners.Add(settings);
@@ -82,7 +90,7 @@ public static class ConfigValidator
 
         if (errors.Count > 0)
         {
-            throw new ConfigException(string.Join(Environment.NewLine, errors));
+            throw new ConfigException(ConfigSources.Annotate(config, string.Join(Environment.NewLine, errors)));
         }
 
         return new BatonSettings(listeners, admin, lifecycle, limits)
@@ -155,19 +163,12 @@ public static class ConfigValidator
 
         var maxConnections = isAdmin ? null : Baton.Limits.LimitsConfig.MaxConnections(errors, section);
 
-        bool health = false;
-        if (section["HealthEndpoints"] is { } h && !bool.TryParse(h, out health))
+        bool health = ConfigReader.Bool(errors, section, "HealthEndpoints") ?? false;
+        int backlog = ConfigReader.Int(errors, section, "Backlog", 1, 65535, defaultValue: DefaultBacklog) ?? DefaultBacklog;
+        return new ListenerSettings(key, address, endPoint!, isAdmin ? HttpProtocols.Http1 : protocols, cert, keyFile, isAdmin || health, backlog, sni, maxConnections)
         {
-            errors.Add($"{path}:HealthEndpoints = '{h}': allowed true or false");
-        }
-
-        int backlog = DefaultBacklog;
-        if (section["Backlog"] is { } b && (!int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out backlog) || backlog is < 1 or > 65535))
-        {
-            errors.Add($"{path}:Backlog = '{b}': allowed 1 to 65535");
-        }
-
-        return new ListenerSettings(key, address, endPoint!, isAdmin ? HttpProtocols.Http1 : protocols, cert, keyFile, isAdmin || health, backlog, sni, maxConnections);
+            IsAdmin = isAdmin,
+        };
     }
 
     /// <summary>Parses "host:port", "[v6]:port", "*:port", "localhost:port" or "unix:/path".</summary>
@@ -221,79 +222,25 @@ public static class ConfigValidator
         return true;
     }
 
+    // The ranges are LifecycleOptionsValidator's, checked here per key so that a bad value is one
+    // line and the default stays in place for the cross-key checks (no second, derived line).
     private static LifecycleOptions ReadLifecycle(List<string> errors, IConfigurationSection section)
     {
         UnknownKeys.Check(errors, section, s_lifecycleKeys);
         var o = new LifecycleOptions();
-        o.DrainTimeout = Duration(errors, section, "DrainTimeout", "drain_timeout_ms") ?? o.DrainTimeout;
-        o.ShutdownGracePeriod = Duration(errors, section, "ShutdownGracePeriod", "shutdown_grace_period_ms") ?? o.ShutdownGracePeriod;
-        o.LongLivedCloseLead = Duration(errors, section, "LongLivedCloseLead", null) ?? o.LongLivedCloseLead;
-        o.FastStopTimeout = Duration(errors, section, "FastStopTimeout", null) ?? o.FastStopTimeout;
-        o.UpgradeTimeout = Duration(errors, section, "UpgradeTimeout", "upgrade_timeout_ms") ?? o.UpgradeTimeout;
-        o.EnableZeroDowntime = Bool(errors, section, "EnableZeroDowntime", "enable_zero_downtime") ?? o.EnableZeroDowntime;
-        o.SocketPath = Text(section, "SocketPath", "socket_path");
-        o.PidFile = Text(section, "PidFile", "pid_file");
-        o.UpgradeCommand = Text(section, "UpgradeCommand", null);
-        if (section["MaxDrainingGenerations"] is { } m)
-        {
-            if (int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out var max))
-            {
-                o.MaxDrainingGenerations = max;
-            }
-            else
-            {
-                errors.Add($"{section.Path}:MaxDrainingGenerations = '{m}': allowed an integer 1 to 100");
-            }
-        }
-
+        var day = TimeSpan.FromDays(1);
+        o.DrainTimeout = ConfigReader.Duration(errors, section, "DrainTimeout", TimeSpan.FromMilliseconds(1), day, o.DrainTimeout, "drain_timeout_ms") ?? o.DrainTimeout;
+        o.ShutdownGracePeriod = ConfigReader.Duration(errors, section, "ShutdownGracePeriod", TimeSpan.Zero, day, o.ShutdownGracePeriod, "shutdown_grace_period_ms") ?? o.ShutdownGracePeriod;
+        o.LongLivedCloseLead = ConfigReader.Duration(errors, section, "LongLivedCloseLead", TimeSpan.Zero, day, o.LongLivedCloseLead) ?? o.LongLivedCloseLead;
+        o.FastStopTimeout = ConfigReader.Duration(errors, section, "FastStopTimeout", TimeSpan.Zero, TimeSpan.FromMinutes(5), o.FastStopTimeout) ?? o.FastStopTimeout;
+        o.UpgradeTimeout = ConfigReader.Duration(errors, section, "UpgradeTimeout", TimeSpan.FromMilliseconds(100), day, o.UpgradeTimeout, "upgrade_timeout_ms") ?? o.UpgradeTimeout;
+        o.EnableZeroDowntime = ConfigReader.Bool(errors, section, "EnableZeroDowntime", "enable_zero_downtime") ?? o.EnableZeroDowntime;
+        o.MaxDrainingGenerations = ConfigReader.Int(errors, section, "MaxDrainingGenerations", 1, 100, defaultValue: o.MaxDrainingGenerations) ?? o.MaxDrainingGenerations;
+        o.SocketPath = ConfigReader.Text(section, "SocketPath", "socket_path");
+        o.PidFile = ConfigReader.Text(section, "PidFile", "pid_file");
+        o.UpgradeCommand = ConfigReader.Text(section, "UpgradeCommand");
         return o;
     }
-
-    private static TimeSpan? Duration(List<string> errors, IConfigurationSection section, string key, string? msAlias)
-    {
-        if (section[key] is { } text)
-        {
-            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-
-            errors.Add($"{section.Path}:{key} = '{text}': allowed a duration such as \"00:00:30\" (hh:mm:ss)");
-            return null;
-        }
-
-        if (msAlias is not null && section[msAlias] is { } ms)
-        {
-            if (long.TryParse(ms, NumberStyles.Integer, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-            {
-                return TimeSpan.FromMilliseconds(millis);
-            }
-
-            errors.Add($"{section.Path}:{msAlias} = '{ms}': allowed a whole number of milliseconds >= 0");
-        }
-
-        return null;
-    }
-
-    private static bool? Bool(List<string> errors, IConfigurationSection section, string key, string alias)
-    {
-        var name = section[key] is not null ? key : alias;
-        if (section[name] is not { } text)
-        {
-            return null;
-        }
-
-        if (bool.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        errors.Add($"{section.Path}:{name} = '{text}': allowed true or false");
-        return null;
-    }
-
-    private static string? Text(IConfigurationSection section, string key, string? alias)
-        => section[key] ?? (alias is null ? null : section[alias]);
 
     internal static string? ExistingFile(List<string> errors, IConfigurationSection section, string key, string baseDirectory)
     {

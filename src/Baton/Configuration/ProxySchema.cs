@@ -87,12 +87,13 @@ internal static class ProxySchema
     }
 
     // YARP parses these when it loads the config (a FormatException naming neither key nor route)
-    // and does not refuse zero or negative ones, which then fail every request.
+    // and does not refuse zero or negative ones, which then fail every request. YARP reads a bare
+    // number as days (TimeSpan.Parse), unlike Baton's own keys (seconds): refused here.
     private static void PositiveDuration(List<string> errors, IConfigurationSection section, string key)
     {
-        if (section[key] is { } text && !(TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero))
+        if (section[key] is { } text && !(text.Contains(':') && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero))
         {
-            errors.Add($"{section.Path}:{key} = '{text}': allowed a positive duration such as \"00:01:40\" (hh:mm:ss)");
+            errors.Add($"{section.Path}:{key} = '{text}': allowed a positive duration such as \"00:01:40\" (hh:mm:ss; YARP would read a bare number as days)");
         }
     }
 

@@ -54,36 +54,10 @@ internal static class LimitsConfig
 
     /// <summary>A listener's <c>MaxConnections</c>: null (no limit) when absent.</summary>
     public static int? MaxConnections(List<string> errors, IConfigurationSection listener)
-    {
-        if (listener["MaxConnections"] is not { } text)
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= MaxConnectionsLimit)
-        {
-            return value;
-        }
-
-        errors.Add($"{listener.Path}:MaxConnections = '{text}': allowed 1 to {MaxConnectionsLimit:N0} connections (default: no limit)");
-        return null;
-    }
+        => ConfigReader.Int(errors, listener, "MaxConnections", 1, MaxConnectionsLimit, "connections (default: no limit)");
 
     private static int Int(List<string> errors, IConfigurationSection section, string key, int min, int max, int fallback, string unit)
-    {
-        if (section[key] is not { } text)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        errors.Add(string.Create(CultureInfo.InvariantCulture, $"{section.Path}:{key} = '{text}': allowed {min:N0} to {max:N0} {unit} (default {fallback:N0})"));
-        return fallback;
-    }
+        => ConfigReader.Int(errors, section, key, min, max, unit, fallback) ?? fallback;
 
     private static long? BodySize(List<string> errors, IConfigurationSection section, long? fallback)
     {
@@ -107,20 +81,7 @@ internal static class LimitsConfig
     }
 
     private static TimeSpan Duration(List<string> errors, IConfigurationSection section, string key, TimeSpan min, TimeSpan max, TimeSpan fallback)
-    {
-        if (section[key] is not { } text)
-        {
-            return fallback;
-        }
-
-        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        errors.Add($"{section.Path}:{key} = '{text}': allowed a duration from {Format(min)} to {Format(max)} (default {Format(fallback)})");
-        return fallback;
-    }
+        => ConfigReader.Duration(errors, section, key, min, max, fallback) ?? fallback;
 
     private static DataRate? Rate(List<string> errors, IConfigurationSection section, DataRate? fallback)
     {
@@ -143,15 +104,13 @@ internal static class LimitsConfig
         if (section["GracePeriod"] is { } g)
         {
             // Kestrel checks rates on its 1 s heartbeat: a grace period must be longer than that.
-            if (!TimeSpan.TryParse(g, CultureInfo.InvariantCulture, out grace) || grace <= TimeSpan.FromSeconds(1) || grace > TimeSpan.FromHours(1))
+            if (!ConfigReader.TryParseDuration(g, out grace) || grace <= TimeSpan.FromSeconds(1) || grace > TimeSpan.FromHours(1))
             {
-                errors.Add($"{section.Path}:GracePeriod = '{g}': allowed a duration above 00:00:01 up to 01:00:00 (default {Format(defaults.GracePeriod)})");
+                errors.Add($"{section.Path}:GracePeriod = '{g}': allowed a duration above 00:00:01 up to 01:00:00 (default {ConfigReader.Format(defaults.GracePeriod)})");
                 return fallback;
             }
         }
 
         return bytesPerSecond == 0 ? null : new DataRate(bytesPerSecond, grace);
     }
-
-    private static string Format(TimeSpan t) => t.ToString(t >= TimeSpan.FromDays(1) ? @"d\.hh\:mm\:ss" : @"hh\:mm\:ss", CultureInfo.InvariantCulture);
 }

@@ -47,10 +47,10 @@ internal static class ObservabilityConfig
 
         return o with
         {
-            Enabled = Bool(errors, section, "Enabled") ?? o.Enabled,
+            Enabled = Configuration.ConfigReader.Bool(errors, section, "Enabled") ?? o.Enabled,
             Format = format,
             Path = path,
-            BufferLines = Int(errors, section, "BufferLines", 16, 1_048_576) ?? o.BufferLines,
+            BufferLines = Configuration.ConfigReader.Int(errors, section, "BufferLines", 16, 1_048_576) ?? o.BufferLines,
         };
     }
 
@@ -81,56 +81,15 @@ internal static class ObservabilityConfig
             }
         }
 
-        var interval = o.MetricsExportInterval;
-        if (section["MetricsExportInterval"] is { } i)
-        {
-            if (!TimeSpan.TryParse(i, CultureInfo.InvariantCulture, out interval) || interval < TimeSpan.FromSeconds(1))
-            {
-                errors.Add($"{section.Path}:MetricsExportInterval = '{i}': allowed a duration of at least 1 s, such as \"00:01:00\"");
-                interval = o.MetricsExportInterval;
-            }
-        }
-
+        var interval = Configuration.ConfigReader.Duration(errors, section, "MetricsExportInterval", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), o.MetricsExportInterval) ?? o.MetricsExportInterval;
         return o with
         {
             OtlpEndpoint = endpoint,
             OtlpProtocol = protocol,
-            Traces = Bool(errors, section, "Traces") ?? o.Traces,
-            Metrics = Bool(errors, section, "Metrics") ?? o.Metrics,
+            Traces = Configuration.ConfigReader.Bool(errors, section, "Traces") ?? o.Traces,
+            Metrics = Configuration.ConfigReader.Bool(errors, section, "Metrics") ?? o.Metrics,
             MetricsExportInterval = interval,
             ServiceName = section["ServiceName"] is { Length: > 0 } name ? name : o.ServiceName,
         };
-    }
-
-    internal static bool? Bool(List<string> errors, IConfigurationSection section, string key)
-    {
-        if (section[key] is not { } text)
-        {
-            return null;
-        }
-
-        if (bool.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        errors.Add($"{section.Path}:{key} = '{text}': allowed true or false");
-        return null;
-    }
-
-    internal static int? Int(List<string> errors, IConfigurationSection section, string key, int min, int max)
-    {
-        if (section[key] is not { } text)
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        errors.Add($"{section.Path}:{key} = '{text}': allowed an integer {min} to {max}");
-        return null;
     }
 }

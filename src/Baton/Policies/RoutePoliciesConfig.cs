@@ -131,28 +131,18 @@ internal static class RoutePoliciesConfig
 
     private static TimeSpan? Duration(List<string> errors, IConfigurationSection p, string key, bool required)
     {
-        if (p[key] is not { } text)
+        if (required && p[key] is null)
         {
-            if (required)
-            {
-                errors.Add($"{p.Path}:{key} is missing; a duration such as \"00:00:01\" is required");
-            }
-
+            errors.Add($"{p.Path}:{key} is missing; a duration such as \"00:00:01\" is required");
             return null;
         }
 
-        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero)
-        {
-            return value;
-        }
-
-        errors.Add($"{p.Path}:{key} = '{text}': allowed a positive duration such as \"00:00:01\"");
-        return null;
+        return Configuration.ConfigReader.Duration(errors, p, key, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(365));
     }
 
     private static bool? Bool(List<string> errors, IConfigurationSection p, string key)
-        => Observability.ObservabilityConfig.Bool(errors, p, key);
+        => Configuration.ConfigReader.Bool(errors, p, key);
 
     private static int? Int(List<string> errors, IConfigurationSection p, string key, int min, int max)
-        => Observability.ObservabilityConfig.Int(errors, p, key, min, max);
+        => Configuration.ConfigReader.Int(errors, p, key, min, max);
 }

@@ -167,8 +167,15 @@ public static partial class ProxyHost
     {
         var root = ConfigLoader.Load(configPath);
         var settings = ConfigValidator.Validate(root, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
-        WritableDirectories(settings);
-        return (root, settings, TlsCertificates.Load(settings));
+        try
+        {
+            WritableDirectories(settings);
+            return (root, settings, TlsCertificates.Load(settings));
+        }
+        catch (ConfigException ex)
+        {
+            throw new ConfigException(ConfigSources.Annotate(root, ex.Message));
+        }
     }
 
     /// <summary>
@@ -228,7 +235,7 @@ public static partial class ProxyHost
         catch (InvalidOperationException ex) when (ex.InnerException is not null)
         {
             ((IDisposable)app).Dispose();
-            throw new ConfigException(YarpErrors(ex));
+            throw new ConfigException(ConfigSources.Annotate(root, YarpErrors(ex)));
         }
 
         return (app, kestrel ?? app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value);
@@ -250,7 +257,7 @@ public static partial class ProxyHost
         Check("Baton:Lifecycle:SocketPath", settings.Lifecycle.SocketPath);
         foreach (var l in AllListeners(settings).Where(l => l.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint))
         {
-            Check(l.Key == ListenerSettings.AdminKey ? "Baton:Admin:Address" : $"Baton:Listeners:{l.Key}:Address", l.Address["unix:".Length..]);
+            Check(l.IsAdmin ? "Baton:Admin:Address" : $"Baton:Listeners:{l.Key}:Address", l.Address["unix:".Length..]);
         }
 
         if (errors.Count > 0)
@@ -295,7 +302,7 @@ public static partial class ProxyHost
                 new ConnectionLimit(l.Key, max, services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionLimit>(), TimeProvider.System).AddTo(lo);
             }
 
-            lo.UseBatonTracking(new ListenerInfo(l.Key, l.Key == ListenerSettings.AdminKey, l.HealthEndpoints));
+            lo.UseBatonTracking(new ListenerInfo(l.Key, l.IsAdmin, l.HealthEndpoints));
             // Without TLS there is no ALPN: Http1AndHttp2 serves HTTP/1.1 (docs/configuration.md), said
             // here rather than by Kestrel's warning on every start.
             lo.Protocols = !l.IsTls && l.Protocols == HttpProtocols.Http1AndHttp2 ? HttpProtocols.Http1 : l.Protocols;

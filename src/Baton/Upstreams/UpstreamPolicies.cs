@@ -66,20 +66,20 @@ public sealed class UpstreamPolicies
         UnknownKeys.Check(errors, s, s_policyKeys);
         var p = inherit with
         {
-            MaxTries = Int(errors, s, "MaxTries", 1, 10) ?? inherit.MaxTries,
+            MaxTries = ConfigReader.Int(errors, s, "MaxTries", 1, 10) ?? inherit.MaxTries,
             RetryOn = ReadRetryOn(errors, s) ?? inherit.RetryOn,
             RetryStatuses = ReadStatuses(errors, s) ?? inherit.RetryStatuses,
-            RetryNonIdempotent = Bool(errors, s, "RetryNonIdempotent") ?? inherit.RetryNonIdempotent,
-            BufferBodyBytes = Int(errors, s, "BufferBodyBytes", 0, 16 * 1024 * 1024) ?? inherit.BufferBodyBytes,
-            ConnectTimeout = Duration(errors, s, "ConnectTimeout", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5)) ?? inherit.ConnectTimeout,
-            TryTimeout = Duration(errors, s, "TryTimeout", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)) ?? inherit.TryTimeout,
-            BackoffBase = Duration(errors, s, "BackoffBase", TimeSpan.Zero, TimeSpan.FromSeconds(10)) ?? inherit.BackoffBase,
-            BackoffMax = Duration(errors, s, "BackoffMax", TimeSpan.Zero, TimeSpan.FromSeconds(60)) ?? inherit.BackoffMax,
-            BudgetPercent = Double(errors, s, "BudgetPercent", 0, 100) ?? inherit.BudgetPercent,
-            BudgetMinRetries = Int(errors, s, "BudgetMinRetries", 0, 10_000) ?? inherit.BudgetMinRetries,
-            EjectFor = Duration(errors, s, "EjectFor", TimeSpan.Zero, TimeSpan.FromHours(1)) ?? inherit.EjectFor,
-            ReplayWindowBytes = Int(errors, s, "ReplayWindowBytes", 0, 64 * 1024 * 1024) ?? inherit.ReplayWindowBytes,
-            MaxReplayBytes = Int(errors, s, "MaxReplayBytes", 0, 1024 * 1024 * 1024) ?? inherit.MaxReplayBytes,
+            RetryNonIdempotent = ConfigReader.Bool(errors, s, "RetryNonIdempotent") ?? inherit.RetryNonIdempotent,
+            BufferBodyBytes = ConfigReader.Int(errors, s, "BufferBodyBytes", 0, 16 * 1024 * 1024) ?? inherit.BufferBodyBytes,
+            ConnectTimeout = ConfigReader.Duration(errors, s, "ConnectTimeout", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5)) ?? inherit.ConnectTimeout,
+            TryTimeout = ConfigReader.Duration(errors, s, "TryTimeout", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)) ?? inherit.TryTimeout,
+            BackoffBase = ConfigReader.Duration(errors, s, "BackoffBase", TimeSpan.Zero, TimeSpan.FromSeconds(10)) ?? inherit.BackoffBase,
+            BackoffMax = ConfigReader.Duration(errors, s, "BackoffMax", TimeSpan.Zero, TimeSpan.FromSeconds(60)) ?? inherit.BackoffMax,
+            BudgetPercent = ConfigReader.Double(errors, s, "BudgetPercent", 0, 100) ?? inherit.BudgetPercent,
+            BudgetMinRetries = ConfigReader.Int(errors, s, "BudgetMinRetries", 0, 10_000) ?? inherit.BudgetMinRetries,
+            EjectFor = ConfigReader.Duration(errors, s, "EjectFor", TimeSpan.Zero, TimeSpan.FromHours(1)) ?? inherit.EjectFor,
+            ReplayWindowBytes = ConfigReader.Int(errors, s, "ReplayWindowBytes", 0, 64 * 1024 * 1024) ?? inherit.ReplayWindowBytes,
+            MaxReplayBytes = ConfigReader.Int(errors, s, "MaxReplayBytes", 0, 1024 * 1024 * 1024) ?? inherit.MaxReplayBytes,
         };
         if (p.BackoffMax < p.BackoffBase)
         {
@@ -148,70 +148,5 @@ public sealed class UpstreamPolicies
         }
 
         return result;
-    }
-
-    private static int? Int(List<string> errors, IConfigurationSection s, string key, int min, int max)
-    {
-        if (s[key] is not { } text)
-        {
-            return null;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-        {
-            return v;
-        }
-
-        errors.Add($"{s.Path}:{key} = '{text}': allowed a whole number from {min} to {max}");
-        return null;
-    }
-
-    private static double? Double(List<string> errors, IConfigurationSection s, string key, double min, double max)
-    {
-        if (s[key] is not { } text)
-        {
-            return null;
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-        {
-            return v;
-        }
-
-        errors.Add($"{s.Path}:{key} = '{text}': allowed a number from {min} to {max}");
-        return null;
-    }
-
-    private static bool? Bool(List<string> errors, IConfigurationSection s, string key)
-    {
-        if (s[key] is not { } text)
-        {
-            return null;
-        }
-
-        if (bool.TryParse(text, out var v))
-        {
-            return v;
-        }
-
-        errors.Add($"{s.Path}:{key} = '{text}': allowed true or false");
-        return null;
-    }
-
-    private static TimeSpan? Duration(List<string> errors, IConfigurationSection s, string key, TimeSpan min, TimeSpan max)
-    {
-        if (s[key] is not { } text)
-        {
-            return null;
-        }
-
-        // "hh:mm:ss[.fff]" only: a bare number would read as days.
-        if (text.Contains(':') && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-        {
-            return v;
-        }
-
-        errors.Add($"{s.Path}:{key} = '{text}': allowed a duration \"hh:mm:ss[.fff]\" from {min:c} to {max:c}");
-        return null;
     }
 }

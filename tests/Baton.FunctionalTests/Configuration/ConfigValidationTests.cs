@@ -149,10 +149,10 @@ public class ConfigValidationTests
     }
 
     [Theory]
-    [InlineData("DrainTimeout", "-00:00:01", "Baton:Lifecycle:DrainTimeout = -00:00:01", "allowed")]
-    [InlineData("ShutdownGracePeriod", "soon", "Baton:Lifecycle:ShutdownGracePeriod = 'soon'", "\"00:00:30\"")]
-    [InlineData("MaxDrainingGenerations", "0", "Baton:Lifecycle:MaxDrainingGenerations = 0", "allowed 1 to 100")]
-    [InlineData("drain_timeout_ms", "-5", "Baton:Lifecycle:drain_timeout_ms = '-5'", "milliseconds >= 0")]
+    [InlineData("DrainTimeout", "-00:00:01", "Baton:Lifecycle:DrainTimeout = '-00:00:01'", "allowed a duration from 00:00:00.001 to 1.00:00:00")]
+    [InlineData("ShutdownGracePeriod", "soon", "Baton:Lifecycle:ShutdownGracePeriod = 'soon'", "hh:mm:ss[.fff] or whole seconds")]
+    [InlineData("MaxDrainingGenerations", "0", "Baton:Lifecycle:MaxDrainingGenerations = '0'", "allowed 1 to 100")]
+    [InlineData("drain_timeout_ms", "-5", "Baton:Lifecycle:drain_timeout_ms = '-5'", "allowed a whole number of milliseconds from 00:00:00.001")]
     public async Task BadLifecycleValue_NamesTheKeyTheValueAndTheAllowedOnes(string key, string value, string names, string allowed)
     {
         using var config = new TempConfig();

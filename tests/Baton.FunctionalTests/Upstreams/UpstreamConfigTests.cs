@@ -7,10 +7,11 @@ namespace Baton.FunctionalTests.Upstreams;
 public class UpstreamConfigTests
 {
     [Theory]
-    [InlineData("MaxTries", "0", "Baton:Upstreams:Clusters:app:MaxTries = '0': allowed a whole number from 1 to 10")]
+    [InlineData("MaxTries", "0", "Baton:Upstreams:Clusters:app:MaxTries = '0': allowed 1 to 10")]
     [InlineData("RetryOn", "ConnectFailure, Sometimes", "Baton:Upstreams:Clusters:app:RetryOn = 'Sometimes': allowed None, ConnectFailure")]
     [InlineData("RetryOn", "Status", "Baton:Upstreams:Clusters:app:RetryOn includes Status but RetryStatuses is empty")]
-    [InlineData("ConnectTimeout", "5", "Baton:Upstreams:Clusters:app:ConnectTimeout = '5': allowed a duration \"hh:mm:ss[.fff]\"")]
+    [InlineData("ConnectTimeout", "00:10:00", "Baton:Upstreams:Clusters:app:ConnectTimeout = '00:10:00': allowed a duration from 00:00:00.001 to 00:05:00, as hh:mm:ss[.fff] or whole seconds")]
+    [InlineData("TryTimeout", "1.5", "Baton:Upstreams:Clusters:app:TryTimeout = '1.5': allowed a duration from 00:00:00.001 to 01:00:00")]
     [InlineData("BudgetPercent", "120", "Baton:Upstreams:Clusters:app:BudgetPercent = '120': allowed a number from 0 to 100")]
     [InlineData("MaxTrys", "2", "Baton:Upstreams:Clusters:app:MaxTrys = '2': unknown key 'MaxTrys' (did you mean 'MaxTries'?)")]
     public async Task BadValue_CheckAndRunRefuseItWithOneLine(string key, string value, string expected)
