@@ -177,7 +177,8 @@ def cmd_holdconns(args: argparse.Namespace) -> None:
 def _admin(host: str, port: int, method: str, path: str, timeout: float = 2.0) -> tuple[int, str]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request(method, path, headers={"Connection": "close"})
+        # X-Baton-Admin: what Baton's admin listener requires of a state-changing call (docs/health.md).
+        conn.request(method, path, headers={"Connection": "close", "X-Baton-Admin": "1"})
         r = conn.getresponse()
         return r.status, r.read().decode(errors="replace")
     finally:

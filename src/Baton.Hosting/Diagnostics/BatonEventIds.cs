@@ -10,7 +10,8 @@ namespace Baton.Hosting.Diagnostics;
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
 /// 2400–2499 upstreams: retries, ejections, replay, 2500–2599 start-up, warm-up and the native
 /// executable, 2600–2699 observability: access log, metrics, tracing, upstream errors, check
-/// warnings, 2700–2799 TLS certificates and limits (the Baton executable).
+/// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2900–2949 the admin
+/// surface's guards and configuration messages.
 /// </remarks>
 public static class BatonEventIds
 {
@@ -94,6 +95,9 @@ public static class BatonEventIds
     // Start-up, warm-up and the native executable 2500–2599
     public const int StartupTimings = 2500;
 
+    // Admin surface and configuration messages 2900–2949 (issue 11, helper S)
+    public const int AdminRequestRefused = 2900;
+
     /// <summary>The event name of an id, for tests and tools that read JSON logs.</summary>
     public static string NameOf(int id) => id switch
     {
@@ -161,6 +165,7 @@ public static class BatonEventIds
         RequestReplayed => nameof(RequestReplayed),
         ReplayRejected => nameof(ReplayRejected),
         StartupTimings => nameof(StartupTimings),
+        AdminRequestRefused => nameof(AdminRequestRefused),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

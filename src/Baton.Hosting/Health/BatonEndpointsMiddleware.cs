@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Baton.Hosting.Health;
 
@@ -14,7 +16,7 @@ namespace Baton.Hosting.Health;
 /// <c>POST /healthcheck/fail|ok</c>, and 404 for anything else. On a public listener configured
 /// with health endpoints: <c>/livez</c>, <c>/readyz</c>, <c>/health</c> only.
 /// </summary>
-internal sealed class BatonEndpointsMiddleware
+internal sealed partial class BatonEndpointsMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly LifecycleState _lifecycle;
@@ -34,6 +36,11 @@ internal sealed class BatonEndpointsMiddleware
         }
 
         var path = context.Request.Path.Value;
+        if (listener.IsAdmin && AdminRequestGuard.Refusal(context) is { } refusal)
+        {
+            return RefuseAsync(context, path, refusal);
+        }
+
         var get = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
         switch (path)
         {
@@ -88,6 +95,13 @@ internal sealed class BatonEndpointsMiddleware
         }
     }
 
+    private static Task RefuseAsync(HttpContext context, string? path, string reason)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<BatonEndpointsMiddleware>();
+        Log.AdminRequestRefused(logger, context.Request.Method, path ?? "", reason);
+        return WriteJson(context, 403, new Dictionary<string, object> { ["status"] = "forbidden", ["reason"] = reason }, AdminJsonContext.Default.DictionaryStringObject);
+    }
+
     private static async Task UpgradeAsync(HttpContext context, IServiceProvider services)
     {
         var handler = services.GetService<IUpgradeHandler>();
@@ -111,6 +125,12 @@ internal sealed class BatonEndpointsMiddleware
 
     private static Task WriteJson<T>(HttpContext context, int status, T value, JsonTypeInfo<T> type)
         => Write(context, status, JsonSerializer.SerializeToUtf8Bytes(value, type));
+
+    private static partial class Log
+    {
+        [LoggerMessage(BatonEventIds.AdminRequestRefused, LogLevel.Warning, "Admin request refused: {Method} {Path}: {Reason}", EventName = nameof(BatonEventIds.AdminRequestRefused))]
+        public static partial void AdminRequestRefused(ILogger logger, string method, string path, string reason);
+    }
 }
 
 /// <summary>An extra endpoint of the admin listener (for example <c>/metrics</c>), added by the application.</summary>

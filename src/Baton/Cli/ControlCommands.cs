@@ -87,6 +87,9 @@ internal static class ControlCommands
         return settings.Admin?.Address ?? throw new ConfigException($"{configPath}: Baton:Admin:Address is not set");
     }
 
+    /// <summary>The header state-changing admin calls carry (Baton.Hosting's AdminRequestGuard.HeaderName).</summary>
+    public const string AdminHeader = "X-Baton-Admin";
+
     /// <summary>Sends one request to an admin address (host:port or unix:/path).</summary>
     public static async Task<(HttpStatusCode Status, string Body)> SendAsync(string address, HttpMethod method, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -113,7 +116,11 @@ internal static class ControlCommands
             },
         };
         using var client = new HttpClient(handler) { Timeout = timeout };
-        using var request = new HttpRequestMessage(method, new Uri("http://baton-admin" + path));
+        // What the admin listener requires (AdminRequestGuard): a loopback Host on TCP (the address
+        // itself; "localhost" on a Unix socket) and the header no web page can send cross-site.
+        var authority = endPoint is IPEndPoint ip ? ip.ToString() : "localhost";
+        using var request = new HttpRequestMessage(method, new Uri($"http://{authority}{path}"));
+        request.Headers.Add(AdminHeader, "1");
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
     }

@@ -135,7 +135,7 @@ public class ConfigValidationTests
     }
 
     [Theory]
-    [InlineData("Backlog", "0", "Baton:Listeners:other:Backlog = '0'", "allowed 1 to 65535")]
+    [InlineData("Backlog", "0", "Baton:Listeners:other:Backlog = '0'", "allowed 1 to 65,535 (default 4,096)")]
     [InlineData("HealthEndpoints", "yes", "Baton:Listeners:other:HealthEndpoints = 'yes'", "true or false")]
     [InlineData("Address", "example.com:8080", "Baton:Listeners:other:Address = 'example.com:8080'", "not an IP address")]
     [InlineData("Address", "unix:", "Baton:Listeners:other:Address = 'unix:'", "1 to 107 bytes")]

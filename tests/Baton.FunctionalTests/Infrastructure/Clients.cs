@@ -12,6 +12,14 @@ public static class Clients
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
 
+    /// <summary>An HTTP/1.1 client for the admin listener: it sends <c>X-Baton-Admin: 1</c>, as Baton's own CLI does (state-changing calls need it).</summary>
+    public static HttpClient Admin(TimeSpan? timeout = null)
+    {
+        var client = Http1(timeout);
+        client.DefaultRequestHeaders.Add("X-Baton-Admin", "1");
+        return client;
+    }
+
     public static HttpClient H2c(TimeSpan? timeout = null) => new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
     {
         Timeout = timeout ?? TimeSpan.FromSeconds(30),

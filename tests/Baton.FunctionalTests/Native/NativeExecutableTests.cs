@@ -34,7 +34,8 @@ public class NativeExecutableTests
         await using var host = await BatonTestHost.StartAsync(h => h.Lifecycle["EnableZeroDowntime"] = true);
         using var client = Clients.Http1();
 
-        var response = await client.PostAsync(new Uri(host.AdminUri, "upgrade"), null);
+        using var admin = Clients.Admin();
+        var response = await admin.PostAsync(new Uri(host.AdminUri, "upgrade"), null);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var newPid = body.RootElement.GetProperty("newPid").GetInt32();
         await host.Baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout, e => e.Get("Pid") == newPid.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -28,7 +28,7 @@ public class PreStopTests
         var slow = client.GetAsync(new Uri(host.PublicUri, "slow?ms=4000"));
         await WaitForInFlightAsync(host, 1);
 
-        using var admin = Clients.Http1();
+        using var admin = Clients.Admin();
         long preStopSent = Stopwatch.GetTimestamp();
         var preStop = admin.PostAsync(new Uri(host.AdminUri, "prestop"), null);
         var withdrawn = await EventAsync(host.Baton, BatonEventIds.ReadinessWithdrawn);
