@@ -50,7 +50,8 @@ public sealed partial class ListenerTable : IDisposable
     /// Claims the listener <paramref name="key"/>: adopts the socket handed in under that key, else
     /// binds <paramref name="endPoint"/>. The backlog is set explicitly either way.
     /// </summary>
-    public OwnedListener Claim(string key, EndPoint endPoint, int backlog)
+    /// <param name="unixMode">The mode of a Unix socket file this binds, whatever the umask (the admin socket: 0600); null keeps the umask's.</param>
+    public OwnedListener Claim(string key, EndPoint endPoint, int backlog, UnixFileMode? unixMode = null)
     {
         lock (_gate)
         {
@@ -75,7 +76,7 @@ public sealed partial class ListenerTable : IDisposable
             }
             else
             {
-                int fd = ListenSockets.BindAndListen(endPoint, backlog);
+                int fd = ListenSockets.BindAndListen(endPoint, backlog, unixMode);
                 ListenSockets.TryValidate(fd, AddressFamily.Unspecified, out var info, out _);
                 listener = new OwnedListener(key, info.LocalEndPoint ?? endPoint, fd, ListenerOrigin.Bound);
                 Log.Bound(_logger, key, listener.EndPoint, fd, backlog);

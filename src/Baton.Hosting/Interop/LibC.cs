@@ -84,6 +84,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "sigaction", SetLastError = true)]
     internal static partial int SigAction(int signal, void* act, void* oldact);
 
+    // SAFETY: only integer arguments; changes the mode of the inode behind fd, touches no managed memory.
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    internal static partial int FChmod(int fd, uint mode);
+
     // SAFETY: no arguments; cannot fail.
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();

@@ -16,13 +16,22 @@ internal static partial class ListenSockets
     /// IPv6 keeps the OS default for <c>IPV6_V6ONLY</c>. A stale Unix socket file is removed first,
     /// but only when nothing is listening on it.
     /// </summary>
+    /// <param name="unixMode">
+    /// For a Unix socket file: its mode, whatever the umask (e.g. 0600 for the admin socket); null
+    /// keeps the umask's. Set with fchmod on the socket before bind(2) — Linux creates the file with
+    /// the socket inode's mode masked by the umask, so the file is never wider than asked, and no
+    /// path is touched that another process could swap. Changing the umask around bind instead would
+    /// race with every other thread creating files (the umask is per process). The mode is checked
+    /// again before listen(2): until then no one can connect, so a kernel that ignored the fchmod
+    /// gets a chmod with no window.
+    /// </param>
     /// <returns>The listening fd, owned by the caller.</returns>
     /// <exception cref="IOException">
     /// A step failed, e.g. "bind 0.0.0.0:8080: address already in use"; the inner
     /// <see cref="SocketException"/> carries the <see cref="SocketError"/>. The fd is closed.
     /// </exception>
     /// <exception cref="ArgumentException">The endpoint is not IPv4, IPv6 or Unix.</exception>
-    public static unsafe int BindAndListen(EndPoint endPoint, int backlog)
+    public static unsafe int BindAndListen(EndPoint endPoint, int backlog, UnixFileMode? unixMode = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         int family = SockAddr.FamilyOf(endPoint);
@@ -50,12 +59,23 @@ internal static partial class ListenSockets
                 }
             }
 
+            string? unixPath = endPoint is UnixDomainSocketEndPoint u && unixMode is not null ? SockAddr.UnixFilePath(u) : null;
+            if (unixPath is not null && LibC.FChmod(fd, (uint)unixMode!.Value) != 0)
+            {
+                throw Errno.ToException(Errno.Last, $"fchmod {endPoint}");
+            }
+
             fixed (byte* addr = address)
             {
                 if (LibC.Bind(fd, addr, (uint)length) != 0)
                 {
                     throw Errno.ToException(Errno.Last, $"bind {endPoint}");
                 }
+            }
+
+            if (unixPath is not null && (File.GetUnixFileMode(unixPath) & ~unixMode!.Value) != 0)
+            {
+                File.SetUnixFileMode(unixPath, unixMode.Value);
             }
 
             if (LibC.Listen(fd, backlog) != 0)

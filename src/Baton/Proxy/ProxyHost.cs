@@ -113,7 +113,7 @@ public static partial class ProxyHost
 
             foreach (var l in AllListeners(settings))
             {
-                plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog)));
+                plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog, UnixMode(l))));
             }
 
             foreach (var (l, owned) in plan)
@@ -277,7 +277,7 @@ public static partial class ProxyHost
             await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             foreach (var l in AllListeners(settings))
             {
-                table.Claim(l.Key, l.EndPoint, l.Backlog);
+                table.Claim(l.Key, l.EndPoint, l.Backlog, UnixMode(l));
             }
 
             table.CloseUnclaimed();
@@ -312,6 +312,9 @@ public static partial class ProxyHost
             }
         });
     }
+
+    /// <summary>The admin socket is its owner's alone (0600), whatever the umask; a public Unix listener keeps the umask's mode, for a front proxy running as another user.</summary>
+    private static UnixFileMode? UnixMode(ListenerSettings l) => l.IsAdmin ? UnixFileMode.UserRead | UnixFileMode.UserWrite : null;
 
     internal static IEnumerable<ListenerSettings> AllListeners(BatonSettings settings)
         => settings.Admin is null ? settings.Listeners : settings.Listeners.Append(settings.Admin);
