@@ -50,6 +50,9 @@ public sealed partial class ListenerTable : IDisposable
     /// Claims the listener <paramref name="key"/>: adopts the socket handed in under that key, else
     /// binds <paramref name="endPoint"/>. The backlog is set explicitly either way.
     /// </summary>
+    /// <param name="key">The listener's name in the config (its key in a handoff).</param>
+    /// <param name="endPoint">The configured address.</param>
+    /// <param name="backlog">The listen backlog.</param>
     /// <param name="unixMode">The mode of a Unix socket file this binds, whatever the umask (the admin socket: 0600); null keeps the umask's.</param>
     public OwnedListener Claim(string key, EndPoint endPoint, int backlog, UnixFileMode? unixMode = null)
     {

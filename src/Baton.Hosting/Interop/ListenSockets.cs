@@ -16,6 +16,8 @@ internal static partial class ListenSockets
     /// IPv6 keeps the OS default for <c>IPV6_V6ONLY</c>. A stale Unix socket file is removed first,
     /// but only when nothing is listening on it.
     /// </summary>
+    /// <param name="endPoint">The address to bind.</param>
+    /// <param name="backlog">The listen backlog.</param>
     /// <param name="unixMode">
     /// For a Unix socket file: its mode, whatever the umask (e.g. 0600 for the admin socket); null
     /// keeps the umask's. Set with fchmod on the socket before bind(2) — Linux creates the file with
