@@ -98,7 +98,7 @@ public class AdminRequestGuardTests
 
         var preStop = await BatonCli.RunAsync(["prestop", "--admin", address]);
         Assert.True(preStop.ExitCode == 0, preStop.ToString());
-        await host.Baton.WaitForEventAsync(BatonEventIds.PreStopRequested, BatonTestHost.Timeout);
+        Assert.Equal("prestop", (await host.Baton.WaitForEventAsync(BatonEventIds.ReadinessWithdrawn, BatonTestHost.Timeout)).Get("Source"));
     }
 
     private static void Tool(HttpRequestMessage request) => request.Headers.Add("X-Baton-Admin", "1");
