@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.Hosting.Diagnostics;
 
