@@ -10,8 +10,8 @@ namespace Baton.Hosting.Diagnostics;
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
 /// 2400–2499 upstreams: retries, ejections, replay, 2500–2599 start-up, warm-up and the native
 /// executable, 2600–2699 observability: access log, metrics, tracing, upstream errors, check
-/// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2900–2949 the admin
-/// surface's guards and configuration messages.
+/// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2850–2899 handoff,
+/// upgrade socket and PID file, 2900–2949 the admin surface's guards and configuration messages.
 /// </remarks>
 public static class BatonEventIds
 {
@@ -95,6 +95,10 @@ public static class BatonEventIds
     // Start-up, warm-up and the native executable 2500–2599
     public const int StartupTimings = 2500;
 
+    // Handoff, upgrade socket, PID file 2850–2899 (issue 11)
+    public const int ListenerMoved = 2850;
+    public const int PidFileRemoved = 2851;
+
     // Admin surface and configuration messages 2900–2949 (issue 11, helper S)
     public const int AdminRequestRefused = 2900;
 
@@ -166,6 +170,8 @@ public static class BatonEventIds
         ReplayRejected => nameof(ReplayRejected),
         StartupTimings => nameof(StartupTimings),
         AdminRequestRefused => nameof(AdminRequestRefused),
+        ListenerMoved => nameof(ListenerMoved),
+        PidFileRemoved => nameof(PidFileRemoved),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -77,6 +77,11 @@ public sealed class HandoffIntake : IDisposable
                 return Failed($"{ListenFdsVariable.ChannelName} = {fd}: fd {fd} is not an open socket");
             }
 
+            if (ListenSockets.IsCloseOnExec(fd))
+            {
+                return Failed($"{ListenFdsVariable.ChannelName} = {fd}: fd {fd} is not inherited: it is close-on-exec, so this process opened it itself");
+            }
+
             ListenSockets.SetCloseOnExec(fd, true);
             channel = new UpgradeChannel(SocketPairs.Adopt(fd));
         }
@@ -93,7 +98,7 @@ public sealed class HandoffIntake : IDisposable
                 return new HandoffIntake(IntakeMode.ReExec, new(), channel, draining, error);
             }
 
-            return new HandoffIntake(IntakeMode.ReExec, entries, channel, draining, null);
+            return new HandoffIntake(IntakeMode.ReExec, entries, channel, draining, NotInherited(entries, ListenFdsVariable.Name));
         }
 
         if (upgradeFromSocket)
@@ -101,9 +106,9 @@ public sealed class HandoffIntake : IDisposable
             return new HandoffIntake(IntakeMode.UpgradeSocket, new(), channel, draining, null);
         }
 
-        var activated = SocketActivation.TakeActivatedSockets();
+        var activated = SocketActivation.TakeActivatedSockets().Select(a => (a.Fd, a.Name)).ToList();
         return activated.Count > 0
-            ? new HandoffIntake(IntakeMode.Systemd, activated.Select(a => (a.Fd, a.Name)).ToList(), channel, draining, null)
+            ? new HandoffIntake(IntakeMode.Systemd, activated, channel, draining, NotInherited(activated, "LISTEN_FDS"))
             : new HandoffIntake(IntakeMode.None, new(), channel, draining, null);
 
         static HandoffIntake Failed(string error) => new(IntakeMode.None, new(), null, [], error);
@@ -124,6 +129,32 @@ public sealed class HandoffIntake : IDisposable
             case IntakeMode.UpgradeSocket:
                 await ReceiveFromSocketAsync(table, socketPath, timeout).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Refuses to start a second instance (issue 11, defects 5 and 13): the PID file must not name
+    /// another live Baton, and — when this process will listen on the upgrade socket — its path must
+    /// be in a directory only this user can write to and not answered by a live process outside
+    /// this process's upgrade chain. A supervised worker checks nothing: its supervisor did.
+    /// </summary>
+    /// <exception cref="HandoffException">One line naming the file or path and who holds it.</exception>
+    public async Task EnsureSoleInstanceAsync(LifecycleOptions options, bool hostsUpgradeSocket = true)
+    {
+        if (Supervised)
+        {
+            return;
+        }
+
+        if (options.PidFile is { } pidFile && PidFile.CheckNotHeld(pidFile, DrainingPids) is { } held)
+        {
+            throw new HandoffException(held);
+        }
+
+        if (hostsUpgradeSocket && options.EnableZeroDowntime && options.SocketPath is { } path
+            && await UpgradeSocketPath.CheckAsync(path, DrainingPids).ConfigureAwait(false) is { } taken)
+        {
+            throw new HandoffException(taken);
         }
     }
 
@@ -207,6 +238,14 @@ public sealed class HandoffIntake : IDisposable
         }
 
         _channel = new UpgradeChannel(socket);
+        var (serverPid, serverUid) = _channel.Peer;
+        var mine = FdPassing.GetEffectiveUid();
+        if (serverUid != mine)
+        {
+            // Trust both ways (issue 11, defect 5): listeners from another user's process are not ours to serve.
+            throw new HandoffException($"upgrade socket {socketPath}: the process listening there (pid {serverPid}) runs as uid {serverUid}, not this process's uid {mine}; refusing to take listeners from it");
+        }
+
         await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Hello, Pid = Environment.ProcessId }).ConfigureAwait(false);
         HandoffMessage? message;
         List<int> fds;
@@ -272,6 +311,34 @@ public sealed class HandoffIntake : IDisposable
             ListenSockets.SetCloseOnExec(fd, true);
             table.AddHandedIn(key, fd, origin);
         }
+    }
+
+    // Checked first thing, before this process opens more fds of its own (issue 11, defect 12): the
+    // runtime opens fds before Main (/dev/urandom, sockets), so an fd number the variable names but
+    // the previous process did not pass may already be one of ours. Every fd this process opens is
+    // close-on-exec (.NET and libc here always ask for it); an inherited fd never is, since the
+    // spawner (or systemd) cleared the flag for exactly that exec. Not open: Register says so.
+    private static string? NotInherited(List<(int Fd, string Key)> entries, string from)
+    {
+        foreach (var (fd, key) in entries)
+        {
+            bool closeOnExec;
+            try
+            {
+                closeOnExec = ListenSockets.IsCloseOnExec(fd);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (closeOnExec)
+            {
+                return $"{from}: listener '{key}': fd {fd} is not inherited: it is close-on-exec, so this process opened it itself; the previous process must pass open listening sockets";
+            }
+        }
+
+        return null;
     }
 
     private static bool IsOpenSocket(int fd)

@@ -24,6 +24,9 @@ public sealed record HandoffMessage
     /// </summary>
     public const string Received = "received";
 
+    /// <summary>Any → old process, on the upgrade socket: only checking who listens (a starting instance); closed without a warning.</summary>
+    public const string Probe = "probe";
+
     /// <summary>Supervisor → worker: a new worker serves; stop accepting and drain.</summary>
     public const string Drain = "drain";
 
@@ -80,7 +83,7 @@ public sealed record HandoffMessage
         try
         {
             var message = JsonSerializer.Deserialize(line, HandoffJsonContext.Default.HandoffMessage);
-            if (message is null || message.Type is not (Hello or Listeners or Received or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
+            if (message is null || message.Type is not (Hello or Listeners or Received or Probe or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
             {
                 error = "not a handoff message (unknown or missing \"type\")";
                 return null;

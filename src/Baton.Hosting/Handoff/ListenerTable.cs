@@ -64,12 +64,17 @@ public sealed partial class ListenerTable : IDisposable
             }
 
             OwnedListener listener;
-            if (_handedIn.Remove(key, out var handed) || RemoveByAddress(endPoint, out handed))
+            if (TakeByKey(key, endPoint, out var handed) || RemoveByAddress(endPoint, out handed))
             {
                 var expected = endPoint.AddressFamily;
                 if (!ListenSockets.TryValidate(handed.Fd, expected, out var info, out var error))
                 {
                     throw new IOException($"listener '{key}': {error}");
+                }
+
+                if (key == AdminKey && info.LocalEndPoint is IPEndPoint { Address: var address } && !IPAddress.IsLoopback(address))
+                {
+                    throw new IOException($"listener '{key}': the socket handed in is bound to {info.LocalEndPoint}; the admin listener must be loopback or a Unix socket");
                 }
 
                 ListenSockets.Listen(handed.Fd, backlog);
@@ -90,13 +95,52 @@ public sealed partial class ListenerTable : IDisposable
         }
     }
 
+    /// <summary>The key of the admin listener (the same as the configuration's).</summary>
+    public const string AdminKey = "@admin";
+
+    // The socket handed in under this key, if it is bound where the configuration says (issue 11,
+    // defect 4). A socket whose address differs (the new config moved the listener) is left
+    // unclaimed: the new address is bound fresh, and this process's copy of the old socket is
+    // closed with the unclaimed ones; the old process keeps its own copy until it drained.
+    private bool TakeByKey(string key, EndPoint endPoint, out (int Fd, ListenerOrigin Origin) handed)
+    {
+        if (!_handedIn.TryGetValue(key, out handed))
+        {
+            return false;
+        }
+
+        if (ListenSockets.TryValidate(handed.Fd, AddressFamily.Unspecified, out var info, out _)
+            && info.LocalEndPoint is { } actual && !IsBoundAt(actual, endPoint))
+        {
+            Log.Moved(_logger, key, actual, endPoint);
+            handed = default;
+            return false;
+        }
+
+        _handedIn.Remove(key);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a socket bound at <paramref name="actual"/> serves the configured
+    /// <paramref name="wanted"/>: the same family and address, and the same port unless the
+    /// configuration asks for any (0); for Unix sockets the same path.
+    /// </summary>
+    internal static bool IsBoundAt(EndPoint actual, EndPoint wanted) => (actual, wanted) switch
+    {
+        (IPEndPoint a, IPEndPoint w) => a.Address.Equals(w.Address) && (w.Port == 0 || a.Port == w.Port),
+        (UnixDomainSocketEndPoint a, UnixDomainSocketEndPoint w) => a.ToString() == w.ToString(),
+        _ => Equals(actual, wanted),
+    };
+
     // systemd names sockets by its own unit's FileDescriptorName; when that is not the listener's
     // key, the listener adopts the socket bound to its address.
     private bool RemoveByAddress(EndPoint endPoint, out (int Fd, ListenerOrigin Origin) handed)
     {
         foreach (var (key, entry) in _handedIn)
         {
-            if (ListenSockets.TryValidate(entry.Fd, AddressFamily.Unspecified, out var info, out _) && Equals(info.LocalEndPoint, endPoint))
+            if (ListenSockets.TryValidate(entry.Fd, AddressFamily.Unspecified, out var info, out _) && info.LocalEndPoint is { } actual
+                && (actual is not IPEndPoint || endPoint is not IPEndPoint { Port: 0 }) && IsBoundAt(actual, endPoint))
             {
                 _handedIn.Remove(key);
                 handed = entry;
@@ -177,6 +221,9 @@ public sealed partial class ListenerTable : IDisposable
 
         [LoggerMessage(BatonEventIds.ListenerAdopted, LogLevel.Information, "Listener {Key} adopted on {EndPoint} (fd {Fd}, {Origin})", EventName = nameof(BatonEventIds.ListenerAdopted))]
         public static partial void Adopted(ILogger logger, string key, EndPoint endPoint, int fd, ListenerOrigin origin);
+
+        [LoggerMessage(BatonEventIds.ListenerMoved, LogLevel.Warning, "Listener {Key} was handed in on {Old} but the configuration says {New}: bound afresh there; the old socket closes with the old process", EventName = nameof(BatonEventIds.ListenerMoved))]
+        public static partial void Moved(ILogger logger, string key, EndPoint old, EndPoint @new);
 
         [LoggerMessage(BatonEventIds.ListenerDropped, LogLevel.Information, "Listener {Key} (fd {Fd}) is not in the configuration any more: closed", EventName = nameof(BatonEventIds.ListenerDropped))]
         public static partial void Dropped(ILogger logger, string key, int fd);

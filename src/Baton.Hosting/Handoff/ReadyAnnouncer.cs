@@ -2,6 +2,7 @@ using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Lifecycle;
 using Baton.Hosting.Supervision;
 using Baton.Hosting.Systemd;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,11 +22,13 @@ internal sealed partial class ReadyAnnouncer
     private readonly LifecycleOptions _options;
     private readonly UpgradeSocketServer _upgradeSocket;
     private readonly SupervisorLink _supervisor;
+    private readonly IHostApplicationLifetime _appLifetime;
     private readonly ILogger _logger;
 
     public ReadyAnnouncer(HandoffIntake intake, SystemdNotifier systemd, LifecycleState state, IOptions<LifecycleOptions> options,
-        UpgradeSocketServer upgradeSocket, SupervisorLink supervisor, ILogger<ReadyAnnouncer> logger)
+        UpgradeSocketServer upgradeSocket, SupervisorLink supervisor, IHostApplicationLifetime appLifetime, ILogger<ReadyAnnouncer> logger)
     {
+        _appLifetime = appLifetime;
         _supervisor = supervisor;
         _intake = intake;
         _systemd = systemd;
@@ -47,10 +50,15 @@ internal sealed partial class ReadyAnnouncer
 
         if (_options.PidFile is { } pidFile)
         {
-            var temp = pidFile + ".tmp";
-            await File.WriteAllTextAsync(temp, $"{Environment.ProcessId}\n").ConfigureAwait(false);
-            File.Move(temp, pidFile, overwrite: true);
+            PidFile.Write(pidFile);
             Log.PidFileWritten(_logger, pidFile, Environment.ProcessId);
+            _appLifetime.ApplicationStopped.Register(() =>
+            {
+                if (PidFile.RemoveIfOurs(pidFile))
+                {
+                    Log.PidFileRemoved(_logger, pidFile, Environment.ProcessId);
+                }
+            });
         }
 
         _systemd.Notify(_intake.Mode is IntakeMode.ReExec or IntakeMode.UpgradeSocket
@@ -70,5 +78,8 @@ internal sealed partial class ReadyAnnouncer
     {
         [LoggerMessage(BatonEventIds.PidFileWritten, LogLevel.Information, "PID file {Path} written: {Pid}", EventName = nameof(BatonEventIds.PidFileWritten))]
         public static partial void PidFileWritten(ILogger logger, string path, int pid);
+
+        [LoggerMessage(BatonEventIds.PidFileRemoved, LogLevel.Information, "PID file {Path} removed: pid {Pid} exits", EventName = nameof(BatonEventIds.PidFileRemoved))]
+        public static partial void PidFileRemoved(ILogger logger, string path, int pid);
     }
 }

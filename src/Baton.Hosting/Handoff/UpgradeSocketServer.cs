@@ -128,6 +128,11 @@ internal sealed partial class UpgradeSocketServer : IDisposable
                 return;
             }
 
+            if (hello?.Type == HandoffMessage.Probe)
+            {
+                return; // a starting instance checking who holds the path (UpgradeSocketPath)
+            }
+
             if (hello?.Type != HandoffMessage.Hello)
             {
                 Log.Rejected(_logger, pid, hello is null ? "disconnected before saying hello" : $"'{hello.Type}' instead of hello");

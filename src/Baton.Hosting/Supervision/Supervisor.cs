@@ -72,8 +72,7 @@ public sealed partial class Supervisor
         Log.Supervising(_logger, Environment.ProcessId, first.Pid);
         if (_options.PidFile is { } pidFile)
         {
-            await File.WriteAllTextAsync(pidFile + ".tmp", $"{Environment.ProcessId}\n").ConfigureAwait(false);
-            File.Move(pidFile + ".tmp", pidFile, overwrite: true);
+            PidFile.Write(pidFile);
         }
 
         _systemd.Notify("READY=1");
@@ -87,6 +86,11 @@ public sealed partial class Supervisor
         }
 
         _table.Dispose();
+        if (_options.PidFile is { } written)
+        {
+            PidFile.RemoveIfOurs(written);
+        }
+
         return _exitCode;
     }
 

@@ -97,6 +97,7 @@ public static partial class ProxyHost
             try
             {
                 await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                await intake.EnsureSoleInstanceAsync(settings.Lifecycle).ConfigureAwait(false);
             }
             catch (HandoffException ex)
             {
@@ -275,6 +276,7 @@ public static partial class ProxyHost
         try
         {
             await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await intake.EnsureSoleInstanceAsync(settings.Lifecycle, hostsUpgradeSocket: false).ConfigureAwait(false);
             foreach (var l in AllListeners(settings))
             {
                 table.Claim(l.Key, l.EndPoint, l.Backlog, UnixMode(l));

@@ -57,7 +57,7 @@ internal static class ForeignClient
     }
 
     /// <summary>Whether a user-dropping tool exists, and which: setpriv (util-linux), else runuser.</summary>
-    private static ProcessStartInfo? DropPrivileges()
+    internal static ProcessStartInfo? DropPrivileges()
     {
         if (new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists) is { } setpriv)
         {

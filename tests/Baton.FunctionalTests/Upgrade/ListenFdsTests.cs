@@ -40,7 +40,22 @@ public class ListenFdsTests
         Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
         var line = Assert.Single(result.StderrLines);
         Assert.Contains("BATON_LISTEN_FDS: listener 'public': fd 99 is not ", line);
-        Assert.Matches("fd 99 is not (open|a socket|listening)", line);
+        Assert.Matches("fd 99 is not (open|a socket|listening|inherited)", line);
+    }
+
+    [Fact]
+    public async Task Run_ListenFdsNamesAnFdTheRuntimeOpenedItself_IsRefusedAsNotInherited()
+    {
+        // fd 3 is not passed, so the runtime's first own fd takes the number (/dev/urandom, opened
+        // close-on-exec before Main). Issue 11, defect 12: it was checked as if inherited ("not a
+        // socket"; a runtime socket would even have been adopted). An inherited fd is never
+        // close-on-exec: that tells the two apart.
+        var result = await RunWithFd7OpenOnARegularFileAsync("3=public");
+
+        Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.Contains("BATON_LISTEN_FDS: listener 'public': fd 3 is not inherited", line);
+        Assert.DoesNotContain(BatonEventIds.ProxyListening, result.EventIds);
     }
 
     // baton run --config F, under /bin/sh so that fd 7 is open on a regular file in the child.
