@@ -192,8 +192,8 @@ public static partial class ProxyHost
         ConfigureLogging(builder.Logging, run.JsonLogs, root.GetSection("Logging"));
 
         builder.Services.AddRouting();
-        // Session-affinity cookies are protected with a per-process key (no key ring on disk).
-        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
+        // Session-affinity cookies are protected with a per-process key (no key ring on disk), made on first use.
+        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new DeferredDataProtectionProvider());
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(certificates);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
