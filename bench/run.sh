@@ -445,6 +445,7 @@ baton_config() { # file public h2c admin
 {"Baton":{"Listeners":{"public":{"Address":"127.0.0.1:$2","Protocols":"Http1"},
                        "h2c":{"Address":"127.0.0.1:$3","Protocols":"Http2"}},
           "Admin":{"Address":"127.0.0.1:$4"},
+          "AccessLog":{"Enabled":false},
           "Lifecycle":{"DrainTimeout":"00:00:10","ShutdownGracePeriod":"00:00:00","EnableZeroDowntime":true}},
  "ReverseProxy":{"Routes":{"all":{"ClusterId":"app","Match":{"Path":"{**catch-all}"}}},
                  "Clusters":{"app":{"Destinations":{"a":{"Address":"http://127.0.0.1:$ORIGIN_PORT/"}}}}}}
@@ -799,8 +800,8 @@ EOF
 # then measured in interleaved rounds: the access log is on by default (JSON to stdout, which the
 # bench sends to a file), as text, and off. CPU us/req is the figure (issue 12: <= 5% with it on).
 ACCESSLOG_VARIANTS=(
-  "log-json|baton||access log on (the default): JSON lines to stdout"
-  "log-text|baton|BATON_Baton__AccessLog__Format=text|access log on, combined text lines"
+  "log-json|baton|BATON_Baton__AccessLog__Enabled=true|access log on (Baton's default): JSON lines to stdout"
+  "log-text|baton|BATON_Baton__AccessLog__Enabled=true BATON_Baton__AccessLog__Format=text|access log on, combined text lines"
   "log-off|baton|BATON_Baton__AccessLog__Enabled=false|access log off"
 )
 
@@ -846,7 +847,8 @@ accesslog() {
 # it too reaches steady state within the warm-up.
 CC0=DOTNET_TC_CallCountingDelayMs=0
 VARIANTS=(
-  "default|baton||the product: native executable as published by eng/publish-native.sh (Workstation non-concurrent GC)"
+  "default|baton||the product: native executable as published by eng/publish-native.sh (Workstation GC, background GC on, no EventSource)"
+  "gc-nonconc|baton|DOTNET_gcConcurrent=0|native, background GC off (the default before issue 10's memory work)"
   "jit|batonjit||the same source as a JIT build: framework-dependent, ReadyToRun, TieredPGO, CallCountingDelayMs=0"
   "speed|baton-speed||native, OptimizationPreference=Speed"
   "isa|baton-isa||native, IlcInstructionSet=x86-64-v3 (AVX2, BMI, ...)"
@@ -983,6 +985,7 @@ write_meta() {
     echo "- Baton: commit $commit$dirty; .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }')"
     echo "- Tools: $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), h2load $(h2load --version | awk '{ print $2 }'), Yarp.ReverseProxy $(sed -n 's/.*Yarp.ReverseProxy" Version="\([^"]*\)".*/\1/p' "$REPO/Directory.Packages.props")"
     echo "- Pinning: every proxy (and the 'upstream direct' server) on core $PROXY_CPU with taskset and one worker: nginx worker_processes 1 (upstream keepalive 512); HAProxy nbthread 1 (http-reuse always, master-worker); .NET with taskset -c $PROXY_CPU and DOTNET_PROCESSOR_COUNT=1 (Environment.ProcessorCount = 1, one epoll thread). wrk/h2load and the upstream nginx (one worker, returns 200 \"ok\") on core $LOADGEN_CPU."
+    echo "- Access log: off on every side (Baton: Baton:AccessLog:Enabled false in its bench config; nginx: access_log off; HAProxy: no log target; plain YARP: log level Warning) in every section except 'Access log on and off', which measures Baton's default (on, JSON lines to stdout) against off."
     echo "- Plain YARP: bench/PlainYarp (CreateBuilder + AddReverseProxy().LoadFromConfig + MapReverseProxy; Web SDK defaults, i.e. Server GC); log level Warning (YARP's per-request Information logs to the console would measure the console)."
     echo "- Command: \`bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}\`"
   } >"$OUT/meta.md"
