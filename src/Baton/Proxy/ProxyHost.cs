@@ -204,7 +204,7 @@ public static partial class ProxyHost
         builder.Services.AddSingleton(sp => new UpstreamPools(settings.Upstreams, sp));
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
-        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy")).AddBatonUpstreams(settings.Upstreams);
+        builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy")).AddBatonUpstreams(settings.Upstreams).AddConnectionHeaderRemoval();
         builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
 
         // WebApplication resolves the server (and so Kestrel's options) while it is built, before
@@ -226,6 +226,7 @@ public static partial class ProxyHost
             app.UseBatonRoutePolicies();
             app.MapReverseProxy(proxy =>
             {
+                proxy.UseConnectionHeaderRemoval();
                 proxy.UseBatonRetries();
                 proxy.UseSessionAffinity();
                 proxy.UseLoadBalancing();

@@ -55,10 +55,13 @@ public sealed class RawHttp1Connection : IDisposable
     }
 
     /// <summary>Sends <c>GET path</c> with keep-alive (HTTP/1.1's default) and reads the whole response.</summary>
-    public async Task<RawHttpResponse> GetAsync(string pathAndQuery, TimeSpan timeout)
+    /// <param name="pathAndQuery">The request target.</param>
+    /// <param name="timeout">For the whole exchange.</param>
+    /// <param name="headerLines">More header lines, verbatim, each ending with CRLF (a header given twice, odd spacing).</param>
+    public async Task<RawHttpResponse> GetAsync(string pathAndQuery, TimeSpan timeout, string headerLines = "")
     {
         using var cts = new CancellationTokenSource(timeout);
-        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {_socket.RemoteEndPoint}\r\n\r\n";
+        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {_socket.RemoteEndPoint}\r\n{headerLines}\r\n";
         await _socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cts.Token);
         var head = await ReadLineBlockAsync(cts.Token);
         var lines = head.Split("\r\n");

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Baton.FunctionalTests.Infrastructure;
+
+namespace Baton.FunctionalTests.Proxy;
+
+/// <summary>
+/// Issue 11, defect 14 (RFC 9110 §7.6.1): the headers a <c>Connection</c> header names are
+/// hop-by-hop and never forwarded — the client's never reach the upstream, the upstream's never
+/// reach the client — while what Baton adds (<c>X-Forwarded-For</c>) cannot be stripped that way.
+/// </summary>
+public class ConnectionHeadersTests
+{
+    [Fact]
+    public async Task HeadersNamedInConnection_AreRemovedBothWays()
+    {
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            ctx.Response.Headers.Connection = "X-Upstream-Hop";
+            ctx.Response.Headers["X-Upstream-Hop"] = "upstream secret";
+            ctx.Response.Headers["X-Upstream-End-To-End"] = "kept";
+            return ctx.Response.WriteAsJsonAsync(ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+        });
+        await using var host = await BatonTestHost.StartAsync(h =>
+            ((JsonObject)h.Config["ReverseProxy"]!["Clusters"]!["app"]!["Destinations"]!)["upstream-a"]!["Address"] = upstream.Url);
+        using var client = Clients.Http1();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, host.PublicUri);
+        request.Headers.Connection.Add("close");
+        request.Headers.Connection.Add("X-Secret");
+        request.Headers.Connection.Add("X-Forwarded-For");
+        request.Headers.Add("X-Secret", "client secret");
+        request.Headers.Add("X-End-To-End", "kept");
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = JsonSerializer.Deserialize<Dictionary<string, string>>(await response.Content.ReadAsStringAsync())!;
+        Assert.False(seen.ContainsKey("x-secret"), $"the upstream received X-Secret, named in Connection: {seen.GetValueOrDefault("x-secret")}");
+        Assert.Equal("kept", seen.GetValueOrDefault("x-end-to-end"));
+        Assert.Contains("127.0.0.1", seen.GetValueOrDefault("x-forwarded-for"));
+        Assert.False(response.Headers.Contains("X-Upstream-Hop"), "the client received X-Upstream-Hop, named in the upstream's Connection");
+        Assert.Equal(["kept"], response.Headers.GetValues("X-Upstream-End-To-End"));
+    }
+
+    [Fact]
+    public async Task TwoConnectionLines_EveryNamedHeaderIsRemoved()
+    {
+        await using var upstream = await TestUpstream.StartHeaderEchoAsync();
+        await using var host = await BatonTestHost.StartAsync(h =>
+            ((JsonObject)h.Config["ReverseProxy"]!["Clusters"]!["app"]!["Destinations"]!)["upstream-a"]!["Address"] = upstream.Url);
+        using var raw = await RawHttp1Connection.ConnectAsync(host.PublicUri, BatonTestHost.Timeout);
+
+        var response = await raw.GetAsync("/", BatonTestHost.Timeout, "Connection: keep-alive ,\tx-one\r\nConnection: X-Two\r\nX-One: 1\r\nX-Two: 2\r\nX-Three: 3\r\n");
+
+        Assert.Equal(200, response.Status);
+        var seen = JsonSerializer.Deserialize<Dictionary<string, string>>(response.Body)!;
+        Assert.Equal("3", seen.GetValueOrDefault("x-three"));
+        Assert.False(seen.ContainsKey("x-one"), response.Body);
+        Assert.False(seen.ContainsKey("x-two"), response.Body);
+    }
+}
