@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Baton.FunctionalTests.Infrastructure;
 
 namespace Baton.FunctionalTests.Proxy;
