@@ -20,6 +20,13 @@ namespace Baton.Proxy;
 /// cannot name <c>X-Forwarded-For</c> to strip what Baton adds.
 /// </para>
 /// <para>
+/// Known gap (Kestrel, measured on .NET 10): when a request's Connection options are exactly one
+/// of <c>close</c>, <c>keep-alive</c> or <c>upgrade</c> besides custom tokens
+/// (<c>Connection: close, X-Secret</c>), Kestrel's HTTP/1.1 parser replaces the header's value by its
+/// own constant ("close") before any middleware runs, so the nominated names are no longer visible
+/// and those headers are still forwarded. Every other request, and every response, is handled.
+/// </para>
+/// <para>
 /// Cost: a request without <c>Connection</c> (every HTTP/2 one) reads one header field; one with
 /// only <c>close</c> / <c>keep-alive</c> / <c>upgrade</c> scans it without allocating. Only a
 /// nominated header name is turned into a string, to remove it.
