@@ -1,4 +1,3 @@
-using System.Globalization;
 using Baton.Observability.AccessLog;
 using Microsoft.Extensions.Configuration;
 
