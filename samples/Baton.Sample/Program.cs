@@ -57,8 +57,6 @@ app.MapPost("/upload", async (HttpRequest request, ILogger<SampleOptions> log) =
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
-    // Listening: readiness may answer 200 now.
-    app.Services.GetRequiredService<LifecycleState>().TryTransition(LifecyclePhase.Running, "listening");
     app.Logger.LogInformation("Sample {Name} listening on 127.0.0.1:{Port} ({Protocol})", options.Name, options.Port, options.H2c ? "h2c" : "HTTP/1.1");
 });
 await app.RunAsync();

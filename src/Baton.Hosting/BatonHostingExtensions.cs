@@ -47,8 +47,7 @@ public static class BatonHostingExtensions
         // Registered after Kestrel's own socket transport, so Kestrel picks this one.
         services.AddSingleton<IConnectionListenerFactory>(sp => new OwnedListenerFactory(
             new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
-            sp.GetRequiredService<ListenerTable>(),
-            sp.GetRequiredService<ILifecycle>()));
+            sp.GetRequiredService<ListenerTable>()));
         return services;
     }
 
@@ -104,6 +103,13 @@ public static class BatonUpgradeExtensions
         services.AddSingleton<UpgradeSocketServer>();
         services.AddSingleton<ReadyAnnouncer>();
         services.AddSingleton<SupervisorLink>();
+        services.AddSingleton<IHandOverStep, KeepAliveHandOver>();
+        services.AddSingleton(sp => new ProcessLauncher(sp.GetRequiredService<IUpgradeSpawner>()));
+        if (intake.Supervised)
+        {
+            services.AddSingleton<IStopListener>(sp => sp.GetRequiredService<SupervisorLink>());
+        }
+
         if (intake.Supervised)
         {
             // The supervisor owns the listeners and runs upgrades; this worker asks it.

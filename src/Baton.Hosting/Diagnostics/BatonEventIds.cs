@@ -10,8 +10,9 @@ namespace Baton.Hosting.Diagnostics;
 /// 1300–1399 health and control, 1400–1499 configuration and proxy (the Baton executable),
 /// 2400–2499 upstreams: retries, ejections, replay, 2500–2599 start-up, warm-up and the native
 /// executable, 2600–2699 observability: access log, metrics, tracing, upstream errors, check
-/// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2850–2899 handoff,
-/// upgrade socket and PID file, 2900–2949 the admin surface's guards and configuration messages.
+/// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2800–2849 the one lifecycle:
+/// the transition table and the supervisor's phases, 2850–2899 handoff, upgrade socket and PID
+/// file, 2900–2949 the admin surface's guards and configuration messages.
 /// </remarks>
 public static class BatonEventIds
 {
@@ -95,6 +96,11 @@ public static class BatonEventIds
     // Start-up, warm-up and the native executable 2500–2599
     public const int StartupTimings = 2500;
 
+    // The one lifecycle 2800–2849 (transition table, supervisor phases)
+    public const int IllegalTrigger = 2800;
+    public const int TriggerNotApplied = 2801;
+    public const int SupervisorPhaseChanged = 2802;
+
     // Handoff, upgrade socket, PID file 2850–2899 (issue 11)
     public const int ListenerMoved = 2850;
     public const int PidFileRemoved = 2851;
@@ -169,6 +175,9 @@ public static class BatonEventIds
         RequestReplayed => nameof(RequestReplayed),
         ReplayRejected => nameof(ReplayRejected),
         StartupTimings => nameof(StartupTimings),
+        IllegalTrigger => nameof(IllegalTrigger),
+        TriggerNotApplied => nameof(TriggerNotApplied),
+        SupervisorPhaseChanged => nameof(SupervisorPhaseChanged),
         AdminRequestRefused => nameof(AdminRequestRefused),
         ListenerMoved => nameof(ListenerMoved),
         PidFileRemoved => nameof(PidFileRemoved),

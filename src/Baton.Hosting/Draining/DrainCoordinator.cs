@@ -60,7 +60,8 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    // The host listens: Running (readiness 200), unless a stop arrived while starting.
+    public Task StartedAsync(CancellationToken cancellationToken) => _shutdown.ListeningAsync();
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -70,10 +71,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         _drainStart = _time.GetTimestamp();
         var timeout = _state.Phase == LifecyclePhase.Aborting ? _options.FastStopTimeout : _options.DrainTimeout;
         Interlocked.Exchange(ref _deadline, _drainStart + ToTicks(timeout));
-        if (_state.Phase is not (LifecyclePhase.Aborting or LifecyclePhase.UpgradeDraining))
-        {
-            _state.TryTransition(LifecyclePhase.Draining, "listeners closing; in-flight requests finish");
-        }
+        _shutdown.DrainStarted();
 
         Log.DrainStarted(_logger, Durations.Ms(timeout), _tracker.InFlight, _tracker.OpenConnections, _tracker.LongLived);
         _ = WhenLastRequestEndsAsync();
@@ -105,7 +103,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         long lastEnded = Interlocked.Read(ref _lastRequestEnded);
         var afterLast = lastEnded == 0 ? TimeSpan.Zero : _time.GetElapsedTime(lastEnded);
         Log.DrainCompleted(_logger, Environment.ProcessId, Durations.Ms(drained), _tracker.Served, _abortedAtDeadline, _longLivedClosed, Durations.Ms(afterLast));
-        _state.TryTransition(LifecyclePhase.Stopped, _abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted");
+        _shutdown.Drained(_abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted");
         Log.ShutdownComplete(_logger, Environment.ProcessId, _outcome.ExitCode);
     }
 

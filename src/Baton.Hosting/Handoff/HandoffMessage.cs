@@ -33,6 +33,12 @@ public sealed record HandoffMessage
     /// <summary>Worker → supervisor: please upgrade (SIGQUIT or <c>baton upgrade</c> reached the worker).</summary>
     public const string Upgrade = "upgrade";
 
+    /// <summary>
+    /// Worker → supervisor: this worker began a stop of the service (SIGTERM to it, or preStop):
+    /// the supervisor stops too, instead of replacing the worker when it exits.
+    /// </summary>
+    public const string Stopping = "stopping";
+
     /// <summary>Supervisor → worker: the outcome of the upgrade it asked for.</summary>
     public const string Result = "result";
 

@@ -45,6 +45,9 @@ public sealed class OwnedListener
     /// <summary>Where it came from.</summary>
     public ListenerOrigin Origin { get; }
 
+    /// <summary>Who else may hold it (set by the upgrade; read when this process stops).</summary>
+    internal ListenerSharing Sharing { get; set; }
+
     /// <summary>True once this process closed its descriptor.</summary>
     public bool IsClosed { get; internal set; }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Baton.Hosting.Interop;
-using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Connections;
 
 namespace Baton.Hosting.Handoff;
@@ -16,13 +15,11 @@ internal sealed class OwnedListenerFactory : IConnectionListenerFactory, IConnec
     private static readonly TimeSpan QuiesceTimeout = TimeSpan.FromMilliseconds(200);
     private readonly IConnectionListenerFactory _inner;
     private readonly ListenerTable _table;
-    private readonly ILifecycle _lifecycle;
 
-    public OwnedListenerFactory(IConnectionListenerFactory inner, ListenerTable table, ILifecycle lifecycle)
+    public OwnedListenerFactory(IConnectionListenerFactory inner, ListenerTable table)
     {
         _inner = inner;
         _table = table;
-        _lifecycle = lifecycle;
     }
 
     public bool CanBind(EndPoint endpoint) => _inner is not IConnectionListenerFactorySelector s || s.CanBind(endpoint);
@@ -53,12 +50,13 @@ internal sealed class OwnedListenerFactory : IConnectionListenerFactory, IConnec
 
         public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
-            // After an upgrade the socket lives on in the new process: nothing queued is lost when
-            // this process closes its fd, and a filter would starve the new process. Otherwise this
-            // may be the last holder: stop new handshakes, accept what the kernel already completed,
-            // then close (closing resets whatever is still queued). The filter stays; whoever adopts
-            // the socket next (systemd's next start, a supervisor's next worker) removes it.
-            if (_factory._lifecycle.Phase != LifecyclePhase.UpgradeDraining && ListenSockets.DropNewConnections(_owned.Fd))
+            // Decided per listener, not by phase. A socket another process holds (handed to a new
+            // process, ready or still starting) lives on there: nothing queued is lost when this
+            // process closes its fd, and a filter would starve the other process. A socket held
+            // alone may be the last copy: stop new handshakes, accept what the kernel already
+            // completed, then close (closing resets whatever is still queued). The filter stays;
+            // whoever adopts the socket next (systemd's next start, a supervisor's next worker) removes it.
+            if (_owned.Sharing == ListenerSharing.Alone && ListenSockets.DropNewConnections(_owned.Fd))
             {
                 var deadline = Environment.TickCount64 + (long)QuiesceTimeout.TotalMilliseconds;
                 while (ListenSockets.AcceptQueueLength(_owned.Fd) > 0 && Environment.TickCount64 < deadline)

@@ -73,11 +73,11 @@ internal sealed partial class BatonEndpointsMiddleware
                 await WriteJson(context, 200, new Dictionary<string, object> { ["status"] = "draining", ["pid"] = Environment.ProcessId }, AdminJsonContext.Default.DictionaryStringObject).ConfigureAwait(false);
                 return;
             case "/healthcheck/fail" when post:
-                _lifecycle.SetUnhealthy(true);
+                services.GetRequiredService<ShutdownCoordinator>().MarkHealth(true, "POST /healthcheck/fail");
                 await Write(context, 200, HealthResponses.NotReady).ConfigureAwait(false);
                 return;
             case "/healthcheck/ok" when post:
-                _lifecycle.SetUnhealthy(false);
+                services.GetRequiredService<ShutdownCoordinator>().MarkHealth(false, "POST /healthcheck/ok");
                 await Write(context, 200, HealthResponses.Ready).ConfigureAwait(false);
                 return;
             case "/upgrade" when post:

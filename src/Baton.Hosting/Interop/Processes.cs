@@ -6,6 +6,8 @@ internal static class Processes
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGHUP = 1;
+    public const int SIGUSR2 = 12;
 
     /// <summary>
     /// True when a process with this pid exists (kill(pid, 0)) and has not exited: a zombie — an

@@ -8,8 +8,10 @@ namespace Baton.Hosting.Lifecycle;
 /// <summary>
 /// Baton's <see cref="IHostLifetime"/>. The default <c>ConsoleLifetime</c> makes SIGQUIT a stop
 /// and lets SIGHUP and SIGUSR2 kill the process; here every signal is an intent:
-/// SIGTERM/SIGINT a graceful stop (the second one a fast stop), SIGQUIT an upgrade, SIGHUP a
-/// reload, SIGUSR2 is logged and ignored. Linux only.
+/// SIGTERM/SIGINT a graceful stop (the second one a fast stop), SIGQUIT and SIGUSR2 an upgrade
+/// (SIGUSR2 is what nginx and HAProxy users send, and it works where a shell's background job
+/// started Baton with SIGQUIT ignored, which .NET cannot take back), SIGHUP a reload. SIGUSR1 stays
+/// free (log reopen). Linux only.
 /// </summary>
 internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
 {
@@ -32,16 +34,12 @@ internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
         Register(PosixSignal.SIGINT, "SIGINT", LifecycleIntent.GracefulStop);
         if (Interop.Processes.IsQuitIgnored())
         {
-            Log.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; use 'baton upgrade'");
+            Log.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; send SIGUSR2 or use 'baton upgrade'");
         }
 
         Register(PosixSignal.SIGQUIT, "SIGQUIT", LifecycleIntent.GracefulUpgrade);
         Register(PosixSignal.SIGHUP, "SIGHUP", LifecycleIntent.Reload);
-        _registrations.Add(PosixSignalRegistration.Create(SigUsr2, ctx =>
-        {
-            ctx.Cancel = true;
-            Log.SignalIgnored(_logger, "SIGUSR2", "no action is bound to SIGUSR2");
-        }));
+        Register(SigUsr2, "SIGUSR2", LifecycleIntent.GracefulUpgrade);
         return Task.CompletedTask;
     }
 

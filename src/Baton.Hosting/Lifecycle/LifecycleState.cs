@@ -4,8 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace Baton.Hosting.Lifecycle;
 
 /// <summary>
-/// The phase machine. Transitions are checked against <see cref="IsAllowed"/> so that, for
-/// example, a late SIGTERM cannot move a stopped process back to the grace period.
+/// The phase machine: the one owner of the phase. Every change is a <see cref="LifecycleTrigger"/>
+/// applied through <see cref="LifecycleTable"/> by <see cref="Fire"/>, so that, for example, a late
+/// SIGTERM cannot move a stopped process back to the grace period, and a trigger that cannot
+/// happen in a phase is logged as a bug instead of silently ignored.
 /// </summary>
 public sealed partial class LifecycleState : ILifecycle
 {
@@ -15,6 +17,8 @@ public sealed partial class LifecycleState : ILifecycle
     private volatile int _phase = (int)LifecyclePhase.Starting;
     private DateTimeOffset _since;
     private volatile bool _unhealthy;
+    private int _illegal;
+    private string? _deferredStop;
 
     public LifecycleState(TimeProvider time, ILogger<LifecycleState> logger)
     {
@@ -35,8 +39,8 @@ public sealed partial class LifecycleState : ILifecycle
     /// <inheritdoc />
     public event Action<LifecyclePhase, LifecyclePhase>? PhaseChanged;
 
-    /// <summary>Readiness now: serving and not marked unhealthy.</summary>
-    public bool IsReadyNow() => Phase.IsServing() && !_unhealthy;
+    /// <summary>Readiness now: serving, not marked unhealthy, and no stop waiting for an upgrade's result.</summary>
+    public bool IsReadyNow() => Phase.IsServing() && !_unhealthy && Volatile.Read(ref _deferredStop) is null;
 
     /// <summary>Marks this instance unhealthy or healthy again (readiness follows).</summary>
     public void SetUnhealthy(bool unhealthy)
@@ -48,46 +52,71 @@ public sealed partial class LifecycleState : ILifecycle
         }
     }
 
-    /// <summary>Moves to <paramref name="next"/> if the machine allows it from the current phase.</summary>
-    /// <returns>True when the phase changed.</returns>
-    public bool TryTransition(LifecyclePhase next, string reason)
+    /// <summary>Times a trigger arrived in a phase where it cannot happen (a bug; each is logged as <c>IllegalTrigger</c>).</summary>
+    public int IllegalTriggers => Volatile.Read(ref _illegal);
+
+    /// <summary>The source of a stop that arrived while starting or during an upgrade, until it runs.</summary>
+    public string? DeferredStop { get { lock (_gate) { return _deferredStop; } } }
+
+    /// <summary>
+    /// Applies <paramref name="trigger"/> to the current phase through <see cref="LifecycleTable"/>:
+    /// moves to the cell's next phase (logged as <c>PhaseChanged</c>) and returns the cell, whose
+    /// action the caller performs. A <see cref="LifecycleAction.DeferStop"/> is remembered here.
+    /// </summary>
+    /// <returns>The cell; null when the trigger cannot happen in this phase (logged and counted, the phase stays).</returns>
+    public LifecycleCell? Fire(LifecycleTrigger trigger, string reason)
     {
         LifecyclePhase previous;
+        LifecycleCell? cell;
         lock (_gate)
         {
             previous = (LifecyclePhase)_phase;
-            if (previous == next || !IsAllowed(previous, next))
+            cell = LifecycleTable.Find(previous, trigger);
+            if (cell is not null)
             {
-                return false;
-            }
+                if (cell.Action == LifecycleAction.DeferStop)
+                {
+                    _deferredStop ??= reason;
+                }
 
-            _phase = (int)next;
-            _since = _time.GetUtcNow();
+                if (cell.Next != previous)
+                {
+                    _phase = (int)cell.Next;
+                    _since = _time.GetUtcNow();
+                }
+            }
         }
 
-        Log.PhaseChanged(_logger, previous, next, reason);
-        PhaseChanged?.Invoke(previous, next);
-        return true;
+        if (cell is null)
+        {
+            Interlocked.Increment(ref _illegal);
+            Log.IllegalTrigger(_logger, trigger, previous, reason);
+            return null;
+        }
+
+        if (cell.Next != previous)
+        {
+            Log.PhaseChanged(_logger, previous, cell.Next, reason);
+            PhaseChanged?.Invoke(previous, cell.Next);
+        }
+        else if (cell.Action is LifecycleAction.Ignore or LifecycleAction.DeferStop or LifecycleAction.Refuse)
+        {
+            Log.TriggerNotApplied(_logger, trigger, previous, reason, cell.Outcome);
+        }
+
+        return cell;
     }
 
-    /// <summary>The allowed transitions of the phase machine.</summary>
-    public static bool IsAllowed(LifecyclePhase from, LifecyclePhase to) => (from, to) switch
+    /// <summary>Takes the deferred stop, if any (it then runs once).</summary>
+    public string? TakeDeferredStop()
     {
-        (LifecyclePhase.Stopped, _) => false,
-        (_, LifecyclePhase.Stopped) => true,
-        (_, LifecyclePhase.Aborting) => from is not LifecyclePhase.Starting,
-        (LifecyclePhase.Aborting, _) => false,
-        (LifecyclePhase.Starting, LifecyclePhase.Running) => true,
-        (LifecyclePhase.Starting, LifecyclePhase.Draining) => true,
-        (LifecyclePhase.Running or LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff, LifecyclePhase.GracePeriod) => true,
-        (LifecyclePhase.Running or LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff or LifecyclePhase.GracePeriod, LifecyclePhase.Draining) => true,
-        (LifecyclePhase.Running, LifecyclePhase.UpgradeStarting) => true,
-        (LifecyclePhase.UpgradeStarting, LifecyclePhase.HandingOff) => true,
-        (LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff, LifecyclePhase.Running) => true, // rolled back
-        (LifecyclePhase.HandingOff, LifecyclePhase.UpgradeDraining) => true,
-        (LifecyclePhase.Running, LifecyclePhase.UpgradeDraining) => true, // a supervised worker told to drain
-        _ => false,
-    };
+        lock (_gate)
+        {
+            var source = _deferredStop;
+            _deferredStop = null;
+            return source;
+        }
+    }
 
     /// <inheritdoc />
     public async Task WaitForPhaseAsync(CancellationToken cancellationToken, params LifecyclePhase[] phases)
@@ -121,6 +150,12 @@ public sealed partial class LifecycleState : ILifecycle
     {
         [LoggerMessage(BatonEventIds.PhaseChanged, LogLevel.Information, "Phase {Previous} -> {Phase}: {Reason}", EventName = nameof(BatonEventIds.PhaseChanged))]
         public static partial void PhaseChanged(ILogger logger, LifecyclePhase previous, LifecyclePhase phase, string reason);
+
+        [LoggerMessage(BatonEventIds.IllegalTrigger, LogLevel.Error, "IllegalTrigger: {Trigger} cannot happen in phase {Phase} ({Reason}); the phase stays. This is a bug in Baton", EventName = nameof(BatonEventIds.IllegalTrigger))]
+        public static partial void IllegalTrigger(ILogger logger, LifecycleTrigger trigger, LifecyclePhase phase, string reason);
+
+        [LoggerMessage(BatonEventIds.TriggerNotApplied, LogLevel.Information, "{Trigger} in phase {Phase} ({Reason}): {Outcome}", EventName = nameof(BatonEventIds.TriggerNotApplied))]
+        public static partial void TriggerNotApplied(ILogger logger, LifecycleTrigger trigger, LifecyclePhase phase, string reason, string outcome);
 
         [LoggerMessage(BatonEventIds.MarkedUnhealthy, LogLevel.Warning, "Marked unhealthy: {Unhealthy}", EventName = nameof(BatonEventIds.MarkedUnhealthy))]
         public static partial void MarkedUnhealthy(ILogger logger, bool unhealthy);

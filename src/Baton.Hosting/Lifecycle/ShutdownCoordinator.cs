@@ -7,13 +7,18 @@ using Microsoft.Extensions.Options;
 namespace Baton.Hosting.Lifecycle;
 
 /// <summary>
-/// The default <see cref="ILifecycleController"/>. A graceful stop runs in named steps:
+/// The default <see cref="ILifecycleController"/> and the one place that applies the lifecycle's
+/// transition table: every signal, control request and upgrade event becomes a
+/// <see cref="LifecycleTrigger"/>, <see cref="LifecycleState.Fire"/> finds its cell in
+/// <see cref="LifecycleTable"/>, and this class performs the cell's <see cref="LifecycleAction"/>.
+/// A graceful stop runs in named steps:
 /// <list type="number">
 /// <item>withdraw readiness (phase <see cref="LifecyclePhase.GracePeriod"/>) while serving normally;</item>
 /// <item>after <see cref="LifecycleOptions.ShutdownGracePeriod"/>, stop the application: the server unbinds
 /// and the <see cref="Draining.DrainCoordinator"/> drains;</item>
 /// <item>a second stop signal cancels what is left of the grace period and aborts soon (fast stop).</item>
 /// </list>
+/// A stop that arrives while starting or during an upgrade is deferred until that has a result.
 /// </summary>
 internal sealed partial class ShutdownCoordinator : ILifecycleController
 {
@@ -26,7 +31,6 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     private readonly CancellationTokenSource _graceCancelled = new();
     private readonly TaskCompletionSource _drainBegun = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopSignals;
-    private int _stopRequested;
 
     public ShutdownCoordinator(LifecycleState state, IHostApplicationLifetime appLifetime, IServiceProvider services,
         IOptions<LifecycleOptions> options, TimeProvider time, ILogger<ShutdownCoordinator> logger)
@@ -42,6 +46,9 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     /// <summary>Raised when a fast stop is requested (the drain shortens its deadline).</summary>
     public event Action? FastStopRequested;
 
+    /// <summary>The phase machine this controller drives.</summary>
+    public LifecycleState State => _state;
+
     public void Request(LifecycleIntent intent, string source, bool fromSignal = false)
     {
         switch (intent)
@@ -50,29 +57,13 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 // Only a second *signal* forces a fast stop: preStop followed by the kubelet's
                 // SIGTERM is one orderly stop, and so is SIGTERM to an old generation already draining.
                 bool second = fromSignal && Interlocked.Increment(ref _stopSignals) > 1;
-                if (second)
-                {
-                    FastStop(source);
-                }
-                else
-                {
-                    BeginGracefulStop(source);
-                }
-
+                _ = ApplyAsync(second ? LifecycleTrigger.StopAgain : LifecycleTrigger.Stop, source);
                 break;
             case LifecycleIntent.FastStop:
-                FastStop(source);
+                _ = ApplyAsync(LifecycleTrigger.StopAgain, source);
                 break;
             case LifecycleIntent.Reload:
-                if (_services.GetService<IReloadHandler>() is { } reload)
-                {
-                    reload.Reload(source);
-                }
-                else
-                {
-                    Log.SignalIgnored(_logger, source, "no configuration reload is wired in this host");
-                }
-
+                _ = ApplyAsync(LifecycleTrigger.Reload, source);
                 break;
             case LifecycleIntent.GracefulUpgrade:
                 if (_services.GetService<IUpgradeHandler>() is { } upgrade)
@@ -90,9 +81,122 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
 
     public async Task PreStopAsync(CancellationToken cancellationToken)
     {
-        BeginGracefulStop("prestop");
+        await ApplyAsync(LifecycleTrigger.Stop, "prestop").ConfigureAwait(false);
         await _drainBegun.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Sets or clears the operator's unhealthy mark (<c>/healthcheck/fail</c>, <c>/healthcheck/pass</c>).</summary>
+    public void MarkHealth(bool unhealthy, string source)
+    {
+        if (_state.Fire(LifecycleTrigger.MarkHealth, source)?.Action == LifecycleAction.MarkHealth)
+        {
+            _state.SetUnhealthy(unhealthy);
+        }
+    }
+
+    /// <summary>
+    /// Fires <paramref name="trigger"/> and performs its cell's action; completes when the action
+    /// did (a grace period runs on in the background).
+    /// </summary>
+    /// <returns>The cell that applied; null when the trigger cannot happen in this phase (a bug, logged).</returns>
+    /// <param name="trigger">What happened.</param>
+    /// <param name="source">Where it came from, for the logs.</param>
+    /// <param name="applied">Called after the phase changed and before the action (say, to log a rollback before a deferred stop runs).</param>
+    public async Task<LifecycleCell?> ApplyAsync(LifecycleTrigger trigger, string source, Action<LifecycleCell>? applied = null)
+    {
+        var cell = _state.Fire(trigger, source);
+        if (cell is null)
+        {
+            return null;
+        }
+
+        applied?.Invoke(cell);
+        switch (cell.Action)
+        {
+            case LifecycleAction.StartGracePeriod:
+                NotifyStopBegan(source);
+                _ = GracePeriodAsync(source);
+                break;
+            case LifecycleAction.FastStop:
+                NotifyStopBegan(source);
+                Log.FastStop(_logger, source, Durations.Ms(_options.FastStopTimeout));
+                _graceCancelled.Cancel();
+                FastStopRequested?.Invoke();
+                StopApplication();
+                break;
+            case LifecycleAction.Reload:
+                if (_services.GetService<IReloadHandler>() is { } reload)
+                {
+                    reload.Reload(source);
+                }
+                else
+                {
+                    Log.SignalIgnored(_logger, source, "no configuration reload is wired in this host");
+                }
+
+                break;
+            case LifecycleAction.StopApplication:
+                if (cell.Next == LifecyclePhase.UpgradeDraining && _services.GetService<IHandOverStep>() is { } handOver)
+                {
+                    await handOver.BeforeDrainAsync().ConfigureAwait(false);
+                }
+
+                StopApplication();
+                break;
+            case LifecycleAction.RollBack:
+            case LifecycleAction.None when trigger == LifecycleTrigger.Listening:
+                // A stop that waited for the upgrade's (or the start-up's) result runs now.
+                if (_state.TakeDeferredStop() is { } deferred)
+                {
+                    await ApplyAsync(LifecycleTrigger.Stop, $"{deferred} (deferred)").ConfigureAwait(false);
+                }
+
+                break;
+        }
+
+        if (cell.Next == LifecyclePhase.UpgradeDraining && _state.TakeDeferredStop() is { } satisfied)
+        {
+            Log.SignalIgnored(_logger, satisfied, "the upgrade completed: this process drains and exits, the new one serves");
+        }
+
+        return cell;
+    }
+
+    // Named operations: what the host, the drain and the upgrade tell the lifecycle.
+
+    /// <summary>The host listens: Starting → Running (or a stop deferred meanwhile runs now).</summary>
+    public Task ListeningAsync() => ApplyAsync(LifecycleTrigger.Listening, "listeners accepting");
+
+    /// <summary>The host began stopping: the drain begins.</summary>
+    public void DrainStarted() => _state.Fire(LifecycleTrigger.DrainStarted, "listeners closing; in-flight requests finish");
+
+    /// <summary>Everything drained or was aborted.</summary>
+    public void Drained(string reason) => _state.Fire(LifecycleTrigger.Drained, reason);
+
+    /// <summary>
+    /// Asks to begin an upgrade (O2). True when this process entered UpgradeStarting; otherwise
+    /// <paramref name="refusal"/> says why not (an upgrade running, stopping, still starting).
+    /// </summary>
+    public bool TryBeginUpgrade(string source, out string refusal)
+    {
+        var cell = _state.Fire(LifecycleTrigger.Upgrade, source);
+        refusal = cell?.Outcome ?? $"an upgrade cannot start in phase {_state.Phase}";
+        return cell?.Action == LifecycleAction.StartUpgrade;
+    }
+
+    /// <summary>The new process holds the listeners (O4).</summary>
+    public void HandedOver(string reason) => _state.Fire(LifecycleTrigger.HandedOver, reason);
+
+    /// <summary>The new process is ready (O7): this one stops accepting and drains (unless it is aborting anyway).</summary>
+    public Task SuccessorReadyAsync(string reason) => ApplyAsync(LifecycleTrigger.SuccessorReady, reason);
+
+    /// <summary>The upgrade failed (O6): serve on (or go on aborting); a deferred stop then runs.</summary>
+    /// <returns>True when this process serves again (the upgrade was rolled back).</returns>
+    public async Task<bool> SuccessorFailedAsync(string reason, Action<bool> rolledBack)
+        => (await ApplyAsync(LifecycleTrigger.SuccessorFailed, reason, cell => rolledBack(cell.Action == LifecycleAction.RollBack)).ConfigureAwait(false))?.Action == LifecycleAction.RollBack;
+
+    /// <summary>The supervisor started this worker's successor: drain.</summary>
+    public Task DrainOrderedAsync(string reason) => ApplyAsync(LifecycleTrigger.DrainOrdered, reason);
 
     private async Task RunUpgradeAsync(IUpgradeHandler upgrade, string source)
     {
@@ -106,48 +210,33 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
         }
     }
 
-    private void BeginGracefulStop(string source)
+    private void NotifyStopBegan(string source)
     {
-        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
+        foreach (var listener in _services.GetServices<IStopListener>())
         {
-            return; // already stopping: one path, later callers share it
+            listener.StopBegan(source);
         }
-
-        _ = GracefulStopAsync(source);
     }
 
-    private async Task GracefulStopAsync(string source)
+    private async Task GracePeriodAsync(string source)
     {
         var grace = _options.ShutdownGracePeriod;
-        if (_state.TryTransition(LifecyclePhase.GracePeriod, $"{source}: readiness withdrawn for {grace.TotalSeconds:0.###} s while serving"))
+        Log.ReadinessWithdrawn(_logger, source, Durations.Ms(grace));
+        if (grace > TimeSpan.Zero)
         {
-            Log.ReadinessWithdrawn(_logger, source, Durations.Ms(grace));
-            if (grace > TimeSpan.Zero)
+            try
             {
-                try
-                {
-                    await Task.Delay(grace, _time, _graceCancelled.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // fast stop: skip the rest of the grace period
-                }
+                await Task.Delay(grace, _time, _graceCancelled.Token).ConfigureAwait(false);
             }
-
-            Log.GracePeriodEnded(_logger, Durations.Ms(grace));
+            catch (OperationCanceledException)
+            {
+                Log.GracePeriodEnded(_logger, Durations.Ms(grace));
+                return; // fast stop: it stopped the application itself
+            }
         }
 
-        StopApplication();
-    }
-
-    private void FastStop(string source)
-    {
-        Interlocked.Exchange(ref _stopRequested, 1);
-        Log.FastStop(_logger, source, Durations.Ms(_options.FastStopTimeout));
-        _state.TryTransition(LifecyclePhase.Aborting, $"{source}: fast stop");
-        _graceCancelled.Cancel();
-        FastStopRequested?.Invoke();
-        StopApplication();
+        Log.GracePeriodEnded(_logger, Durations.Ms(grace));
+        await ApplyAsync(LifecycleTrigger.GraceElapsed, $"{source}: grace period of {grace.TotalSeconds:0.###} s ended").ConfigureAwait(false);
     }
 
     private void StopApplication()

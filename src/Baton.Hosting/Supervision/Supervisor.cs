@@ -33,53 +33,53 @@ public sealed partial class Supervisor
     private readonly IReadOnlyList<string> _workerCommand;
     private readonly LifecycleOptions _options;
     private readonly SystemdNotifier _systemd;
-    private readonly IUpgradeSpawner _spawner;
+    private readonly ProcessLauncher _launcher;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<Func<Task>> _events = Channel.CreateUnbounded<Func<Task>>(new() { SingleReader = true });
+    private readonly Channel<Action> _events = Channel.CreateUnbounded<Action>(new() { SingleReader = true });
     private readonly List<Worker> _workers = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private SupervisorPhase _phase = SupervisorPhase.Starting;
     private Worker? _current;
+    private Starting? _starting;
     private int _generation;
-    private bool _stopping;
+    private int _restartAttempt;
     private int _exitCode;
 
-    public Supervisor(ListenerTable table, IReadOnlyList<string> workerCommand, LifecycleOptions options, SystemdNotifier systemd, IUpgradeSpawner spawner, ILogger<Supervisor> logger)
+    public Supervisor(ListenerTable table, IReadOnlyList<string> workerCommand, LifecycleOptions options, SystemdNotifier systemd, IUpgradeSpawner spawner, ILogger<Supervisor> logger, TimeProvider? time = null)
     {
         _table = table;
         _workerCommand = workerCommand;
         _options = options;
         _systemd = systemd;
-        _spawner = spawner;
+        _launcher = new ProcessLauncher(spawner);
+        _time = time ?? TimeProvider.System;
         _logger = logger;
     }
+
+    /// <summary>The supervisor's phase (changes only on its event loop).</summary>
+    public SupervisorPhase Phase => _phase;
 
     /// <summary>Runs until the last worker exits; returns the serving worker's exit code.</summary>
     public async Task<int> RunAsync()
     {
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, "SIGTERM", () => StopAsync(Processes.SIGTERM)));
-        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, "SIGINT", () => StopAsync(Processes.SIGTERM)));
-        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => OnSignal(ctx, "SIGQUIT", () => UpgradeAsync("SIGQUIT", null)));
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => OnSignal(ctx, "SIGHUP", () => ForwardAsync(1)));
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, "SIGTERM", () => Stop("SIGTERM")));
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, "SIGINT", () => Stop("SIGINT")));
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => OnSignal(ctx, "SIGQUIT", () => Upgrade("SIGQUIT", null)));
+        using var usr2 = PosixSignalRegistration.Create((PosixSignal)Processes.SIGUSR2, ctx => OnSignal(ctx, "SIGUSR2", () => Upgrade("SIGUSR2", null)));
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => OnSignal(ctx, "SIGHUP", () => Apply(SupervisorTrigger.Reload, "SIGHUP")));
+        return await RunLoopAsync().ConfigureAwait(false);
+    }
 
+    /// <summary>The event loop without signal registrations (tests post triggers with <see cref="Post"/>).</summary>
+    internal async Task<int> RunLoopAsync()
+    {
         // S2.
-        var (first, reason) = await StartWorkerAsync().ConfigureAwait(false);
-        if (first is null)
-        {
-            Log.WorkerFailed(_logger, reason);
-            return ExitCodes.Error;
-        }
-
-        _current = first;
-        Log.Supervising(_logger, Environment.ProcessId, first.Pid);
-        if (_options.PidFile is { } pidFile)
-        {
-            PidFile.Write(pidFile);
-        }
-
-        _systemd.Notify("READY=1");
+        BeginStart(requester: null);
         await foreach (var handle in _events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            await handle().ConfigureAwait(false);
-            if (_stopping && _workers.Count == 0)
+            handle();
+            if (_phase == SupervisorPhase.Stopped)
             {
                 break;
             }
@@ -94,150 +94,296 @@ public sealed partial class Supervisor
         return _exitCode;
     }
 
-    private void OnSignal(PosixSignalContext context, string name, Func<Task> action)
+    /// <summary>Queues an event for the loop (signals, worker reports, exits).</summary>
+    internal void Post(Action action) => _events.Writer.TryWrite(action);
+
+    /// <summary>SIGTERM/SIGINT (S5): handled at once in every phase — nothing it waits behind.</summary>
+    internal void Stop(string source) => Apply(SupervisorTrigger.Stop, source);
+
+    /// <summary>SIGQUIT/SIGUSR2 or a worker's request (S3).</summary>
+    internal void Upgrade(string source, Worker? requester)
+    {
+        var cell = Apply(SupervisorTrigger.Upgrade, source, requester);
+        if (cell?.Action is not SupervisorAction.StartWorker)
+        {
+            var why = !_options.EnableZeroDowntime ? "upgrades are disabled; set Baton:Lifecycle:EnableZeroDowntime to true" : cell?.Outcome ?? $"phase {_phase}";
+            Log.UpgradeRefused(_logger, source, why);
+            _ = ReplyAsync(requester, false, $"upgrade refused: {why}", 0, refused: true);
+        }
+    }
+
+    private void OnSignal(PosixSignalContext context, string name, Action action)
     {
         context.Cancel = true;
         Log.Signal(_logger, name);
-        _events.Writer.TryWrite(action);
+        Post(action);
     }
 
-    // S3.
-    private async Task UpgradeAsync(string source, Worker? requester)
+    private SupervisorCell? Apply(SupervisorTrigger trigger, string source, Worker? requester = null, int exitCode = 0)
     {
-        var old = _current;
-        if (_stopping || old is null || !_options.EnableZeroDowntime)
+        if (trigger == SupervisorTrigger.Upgrade && !_options.EnableZeroDowntime)
         {
-            var why = _options.EnableZeroDowntime ? "the supervisor is stopping" : "upgrades are disabled; set Baton:Lifecycle:EnableZeroDowntime to true";
-            Log.UpgradeRefused(_logger, source, why);
-            await ReplyAsync(requester, false, $"upgrade refused: {why}", 0, refused: true).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        Log.UpgradeRequested(_logger, source, old.Pid, _generation);
-        _systemd.NotifyReloading();
-        var (next, reason) = await StartWorkerAsync().ConfigureAwait(false);
-        if (next is null)
+        var previous = _phase;
+        var cell = SupervisorTable.Find(previous, trigger);
+        if (cell is null)
         {
-            Log.UpgradeRolledBack(_logger, source, reason);
-            _systemd.Notify("READY=1");
-            await ReplyAsync(requester, false, $"upgrade rolled back, still serving on pid {old.Pid}: {reason}", 0).ConfigureAwait(false);
-            return;
+            Log.IllegalTrigger(_logger, trigger, previous, source);
+            return null;
         }
 
-        _current = next;
-        Log.UpgradeReady(_logger, old.Pid, next.Pid, next.Generation);
-        _systemd.Notify("READY=1");
-        await ReplyAsync(requester, true, $"pid {next.Pid} (generation {next.Generation}) is serving; pid {old.Pid} is draining", next.Pid).ConfigureAwait(false);
-        await TrySendAsync(old, new HandoffMessage { Type = HandoffMessage.Drain, Pid = next.Pid }).ConfigureAwait(false);
+        if (cell.Next != previous)
+        {
+            _phase = cell.Next;
+            Log.PhaseChanged(_logger, previous, cell.Next, source);
+        }
+
+        switch (cell.Action)
+        {
+            case SupervisorAction.StartWorker:
+                if (trigger == SupervisorTrigger.Upgrade)
+                {
+                    Log.UpgradeRequested(_logger, source, _current?.Pid ?? 0, _generation);
+                    _systemd.NotifyReloading();
+                }
+                else
+                {
+                    Log.WorkerDied(_logger, _current?.Pid ?? 0, exitCode);
+                    _current = null;
+                }
+
+                BeginStart(requester);
+                break;
+            case SupervisorAction.RetryStart:
+                var delay = TimeSpan.FromSeconds(Math.Min(30, ++_restartAttempt));
+                _ = RetryAfterAsync(delay);
+                break;
+            case SupervisorAction.Forward:
+                if (_current is { } serving)
+                {
+                    Processes.Signal(serving.Pid, trigger == SupervisorTrigger.Reload ? Processes.SIGHUP : Processes.SIGTERM);
+                }
+
+                if (trigger == SupervisorTrigger.Stop)
+                {
+                    foreach (var w in _workers.Where(w => w != _current))
+                    {
+                        Processes.Signal(w.Pid, Processes.SIGTERM);
+                    }
+                }
+
+                break;
+            case SupervisorAction.StopWorkers:
+                _systemd.Notify("STOPPING=1");
+                _stopping.Cancel();
+                foreach (var w in _workers)
+                {
+                    Processes.Signal(w.Pid, Processes.SIGTERM);
+                }
+
+                if (_starting is { } starting)
+                {
+                    starting.Launched.Process.Terminate();
+                }
+
+                ExitIfNoWorkers();
+                break;
+            case SupervisorAction.Exit:
+                break;
+        }
+
+        if (trigger == SupervisorTrigger.WorkerStopping && cell.Next == SupervisorPhase.Stopping)
+        {
+            _systemd.Notify("STOPPING=1");
+            _stopping.Cancel();
+        }
+
+        return cell;
     }
 
-    // S4.
-    private async Task WorkerExitedAsync(Worker worker, int code)
+    private async Task RetryAfterAsync(TimeSpan delay)
     {
-        _workers.Remove(worker);
-        worker.Channel.Dispose();
-        if (worker != _current)
+        try
         {
-            return;
+            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the service is stopping
         }
 
-        if (_stopping)
+        Post(() =>
         {
-            _exitCode = code;
-            return;
-        }
-
-        Log.WorkerDied(_logger, worker.Pid, code);
-        for (int attempt = 1; !_stopping; attempt++)
-        {
-            var (next, reason) = await StartWorkerAsync().ConfigureAwait(false);
-            if (next is not null)
+            if (_phase == SupervisorPhase.Restarting)
             {
-                _current = next;
-                return;
+                BeginStart(requester: null);
             }
-
-            Log.WorkerFailed(_logger, reason);
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt))).ConfigureAwait(false);
-        }
+        });
     }
 
-    // S5.
-    private Task StopAsync(int signal)
-    {
-        _stopping = true;
-        _systemd.Notify("STOPPING=1");
-        if (_current is { } current)
-        {
-            Processes.Signal(current.Pid, signal);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private Task ForwardAsync(int signal)
-    {
-        if (_current is { } current)
-        {
-            Processes.Signal(current.Pid, signal);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private async Task<(Worker? Worker, string Reason)> StartWorkerAsync()
+    // Starts a worker and waits for its report off the loop: the loop stays free for signals.
+    private void BeginStart(Worker? requester)
     {
         int generation = ++_generation;
         var listeners = _table.Listeners.Where(l => !l.IsClosed).ToList();
-        var (mine, theirs) = SocketPairs.Create();
-        var channel = new UpgradeChannel(SocketPairs.Adopt(mine));
-        ISpawnedProcess process;
+        Launched launched;
         try
         {
-            var environment = ListenFdsVariable.EnvironmentFor(listeners, theirs, generation);
-            environment[ListenFdsVariable.SupervisedName] = "1";
-            process = _spawner.Spawn(_workerCommand, environment, ListenFdsVariable.InheritedFds(listeners, theirs));
+            launched = _launcher.Spawn(_workerCommand, listeners, generation, new Dictionary<string, string> { [ListenFdsVariable.SupervisedName] = "1" });
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        catch (LaunchException ex)
         {
-            channel.Dispose();
-            return (null, $"cannot start a worker: {ex.Message}");
-        }
-        finally
-        {
-            ListenSockets.Close(theirs);
+            var reason = $"cannot start a worker: {ex.Message}";
+            Post(() => StartFailed(requester, reason));
+            return;
         }
 
-        string reason;
-        try
+        var starting = new Starting(launched, generation, requester);
+        _starting = starting;
+        _ = WaitForReportAsync(starting);
+    }
+
+    private async Task WaitForReportAsync(Starting starting)
+    {
+        var process = starting.Launched.Process;
+        var report = await ProcessLauncher.WaitForReportAsync(starting.Launched.Channel, process, $"worker pid {process.Pid}", _options.UpgradeTimeout, cancellationToken: _stopping.Token).ConfigureAwait(false);
+        if (report.IsReady)
         {
-            var (message, _) = await channel.ReceiveAsync(_options.UpgradeTimeout).ConfigureAwait(false);
-            reason = message?.Type switch
+            Post(() => Ready(starting));
+            return;
+        }
+
+        if (report.Outcome == LaunchOutcome.Cancelled)
+        {
+            // Stopping: it was sent SIGTERM; it counts as a worker until it exits.
+            Post(() =>
             {
-                HandoffMessage.Ready => "",
-                HandoffMessage.Failed => $"worker pid {process.Pid} failed: {message.Reason}",
-                null => $"worker pid {process.Pid} exited before reporting ready",
-                _ => $"worker pid {process.Pid} sent '{message.Type}' instead of ready",
-            };
-        }
-        catch (Exception ex) when (ex is TimeoutException or InvalidDataException or IOException)
-        {
-            reason = $"worker pid {process.Pid}: {ex.Message}";
+                if (_starting == starting)
+                {
+                    _starting = null;
+                }
+
+                Track(new Worker(process, starting.Launched.Channel, starting.Generation));
+            });
+            return;
         }
 
-        if (reason.Length > 0)
+        await ProcessLauncher.StopAsync(process, process.Pid).ConfigureAwait(false);
+        process.Dispose();
+        starting.Launched.Channel.Dispose();
+        Post(() => StartFailed(starting.Requester, report.Reason));
+    }
+
+    private void Ready(Starting starting)
+    {
+        if (_starting == starting)
         {
-            process.Kill();
-            process.Dispose();
-            channel.Dispose();
-            return (null, reason);
+            _starting = null;
         }
 
-        var worker = new Worker(process, channel, generation);
+        var worker = new Worker(starting.Launched.Process, starting.Launched.Channel, starting.Generation);
+        Track(worker);
+        var previous = _current;
+        var cell = Apply(SupervisorTrigger.WorkerReady, $"worker pid {worker.Pid}");
+        if (cell?.Action == SupervisorAction.StopWorkers || _phase is SupervisorPhase.Stopping or SupervisorPhase.Stopped)
+        {
+            Processes.Signal(worker.Pid, Processes.SIGTERM);
+            return;
+        }
+
+        _current = worker;
+        _restartAttempt = 0;
+        _systemd.Notify("READY=1");
+        if (cell?.Action == SupervisorAction.DrainPrevious && previous is not null)
+        {
+            Log.UpgradeReady(_logger, previous.Pid, worker.Pid, worker.Generation);
+            _ = ReplyAsync(starting.Requester, true, $"pid {worker.Pid} (generation {worker.Generation}) is serving; pid {previous.Pid} is draining", worker.Pid);
+            _ = TrySendAsync(previous, new HandoffMessage { Type = HandoffMessage.Drain, Pid = worker.Pid });
+        }
+        else if (previous is null && worker.Generation == 1)
+        {
+            Log.Supervising(_logger, Environment.ProcessId, worker.Pid);
+            WritePidFile();
+        }
+        else
+        {
+            // A replacement after a death, or an upgrade whose serving worker died meanwhile.
+            _ = ReplyAsync(starting.Requester, true, $"pid {worker.Pid} (generation {worker.Generation}) is serving", worker.Pid);
+        }
+    }
+
+    private void StartFailed(Worker? requester, string reason)
+    {
+        _starting = null;
+        var before = _phase;
+        var cell = Apply(SupervisorTrigger.WorkerFailed, reason);
+        switch (before)
+        {
+            case SupervisorPhase.Starting:
+                Log.WorkerFailed(_logger, reason);
+                _exitCode = ExitCodes.Error;
+                break;
+            case SupervisorPhase.Upgrading:
+                Log.UpgradeRolledBack(_logger, requester is null ? "SIGQUIT" : $"worker pid {requester.Pid}", reason);
+                _systemd.Notify("READY=1");
+                _ = ReplyAsync(requester, false, $"upgrade rolled back, still serving on pid {_current?.Pid}: {reason}", 0);
+                if (_current is null && cell is not null)
+                {
+                    // The serving worker died during the upgrade: replace it.
+                    Apply(SupervisorTrigger.WorkerDied, reason);
+                }
+
+                break;
+            default:
+                Log.WorkerFailed(_logger, reason);
+                break;
+        }
+    }
+
+    private void Track(Worker worker)
+    {
         _workers.Add(worker);
         _ = ReadWorkerAsync(worker);
-        _ = process.Exited.ContinueWith(t => _events.Writer.TryWrite(() => WorkerExitedAsync(worker, t.Result)), TaskScheduler.Default);
-        return (worker, "");
+        _ = worker.Process.Exited.ContinueWith(t => Post(() => Exited(worker, t.Result)), TaskScheduler.Default);
+    }
+
+    // S4.
+    private void Exited(Worker worker, int code)
+    {
+        _workers.Remove(worker);
+        worker.Channel.Dispose();
+        if (worker == _current)
+        {
+            _exitCode = code;
+            if (_phase is SupervisorPhase.Serving or SupervisorPhase.Upgrading)
+            {
+                Apply(SupervisorTrigger.WorkerDied, $"worker pid {worker.Pid} exited with {code}", exitCode: code);
+                if (_phase == SupervisorPhase.Upgrading)
+                {
+                    _current = null;
+                }
+            }
+        }
+
+        ExitIfNoWorkers();
+    }
+
+    private void ExitIfNoWorkers()
+    {
+        if (_phase == SupervisorPhase.Stopping && _workers.Count == 0 && _starting is null)
+        {
+            Apply(SupervisorTrigger.LastWorkerGone, "every worker is gone");
+        }
+    }
+
+    private void WritePidFile()
+    {
+        if (_options.PidFile is { } pidFile)
+        {
+            PidFile.Write(pidFile);
+        }
     }
 
     private async Task ReadWorkerAsync(Worker worker)
@@ -247,7 +393,12 @@ public sealed partial class Supervisor
             HandoffMessage? message;
             try
             {
-                (message, _) = await worker.Channel.ReceiveAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
+                List<int> fds;
+                (message, fds) = await worker.Channel.ReceiveAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
+                foreach (var fd in fds)
+                {
+                    ListenSockets.Close(fd); // no worker message carries fds
+                }
             }
             catch (TimeoutException)
             {
@@ -258,14 +409,26 @@ public sealed partial class Supervisor
                 return;
             }
 
-            if (message is null)
+            switch (message?.Type)
             {
-                return;
-            }
-
-            if (message.Type == HandoffMessage.Upgrade)
-            {
-                _events.Writer.TryWrite(() => UpgradeAsync(message.Reason ?? $"worker pid {worker.Pid}", worker));
+                case null:
+                    return;
+                case HandoffMessage.Upgrade:
+                    Post(() => Upgrade(message.Reason ?? $"worker pid {worker.Pid}", worker));
+                    break;
+                case HandoffMessage.Stopping:
+                    Post(() =>
+                    {
+                        if (worker == _current)
+                        {
+                            Apply(SupervisorTrigger.WorkerStopping, $"worker pid {worker.Pid}: {message.Reason}");
+                            if (_starting is { } starting && _phase == SupervisorPhase.Stopping)
+                            {
+                                starting.Launched.Process.Terminate();
+                            }
+                        }
+                    });
+                    break;
             }
         }
     }
@@ -279,15 +442,17 @@ public sealed partial class Supervisor
         {
             await worker.Channel.SendAsync(message).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
         }
     }
 
-    private sealed record Worker(ISpawnedProcess Process, UpgradeChannel Channel, int Generation)
+    internal sealed record Worker(ISpawnedProcess Process, UpgradeChannel Channel, int Generation)
     {
         public int Pid => Process.Pid;
     }
+
+    private sealed record Starting(Launched Launched, int Generation, Worker? Requester);
 
     private static partial class Log
     {
@@ -314,5 +479,11 @@ public sealed partial class Supervisor
 
         [LoggerMessage(BatonEventIds.HandoffFailed, LogLevel.Error, "Supervisor: {Reason}", EventName = nameof(BatonEventIds.HandoffFailed))]
         public static partial void WorkerFailed(ILogger logger, string reason);
+
+        [LoggerMessage(BatonEventIds.SupervisorPhaseChanged, LogLevel.Information, "Supervisor phase {Previous} -> {Phase}: {Reason}", EventName = nameof(BatonEventIds.SupervisorPhaseChanged))]
+        public static partial void PhaseChanged(ILogger logger, SupervisorPhase previous, SupervisorPhase phase, string reason);
+
+        [LoggerMessage(BatonEventIds.IllegalTrigger, LogLevel.Error, "IllegalTrigger: supervisor trigger {Trigger} cannot happen in phase {Phase} ({Reason}); the phase stays. This is a bug in Baton", EventName = nameof(BatonEventIds.IllegalTrigger))]
+        public static partial void IllegalTrigger(ILogger logger, SupervisorTrigger trigger, SupervisorPhase phase, string reason);
     }
 }

@@ -1,7 +1,6 @@
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,22 +12,44 @@ namespace Baton.Hosting.Supervision;
 /// starts the next worker; when that worker is ready the supervisor says "drain", and this one
 /// stops accepting and drains.
 /// </summary>
-internal sealed partial class SupervisorLink : IUpgradeHandler
+internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
 {
     private readonly HandoffIntake _intake;
-    private readonly LifecycleState _state;
-    private readonly IHostApplicationLifetime _appLifetime;
+    private readonly ShutdownCoordinator _lifecycle;
     private readonly LifecycleOptions _options;
     private readonly ILogger _logger;
     private TaskCompletionSource<UpgradeResult>? _pending;
 
-    public SupervisorLink(HandoffIntake intake, LifecycleState state, IHostApplicationLifetime appLifetime, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
+    public SupervisorLink(HandoffIntake intake, ShutdownCoordinator lifecycle, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
     {
         _intake = intake;
-        _state = state;
-        _appLifetime = appLifetime;
+        _lifecycle = lifecycle;
         _options = options.Value;
         _logger = logger;
+    }
+
+    /// <summary>
+    /// This worker began a stop of the service (preStop, or SIGTERM sent to it): the supervisor
+    /// must stop with it, not start a new worker when this one exits 0.
+    /// </summary>
+    public void StopBegan(string source)
+    {
+        if (_intake.SupervisorChannel is { } channel)
+        {
+            _ = SendStoppingAsync(channel, source);
+        }
+    }
+
+    private static async Task SendStoppingAsync(UpgradeChannel channel, string source)
+    {
+        try
+        {
+            await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Stopping, Pid = Environment.ProcessId, Reason = source }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The supervisor is gone: nothing to tell.
+        }
     }
 
     public void Start()
@@ -89,7 +110,7 @@ internal sealed partial class SupervisorLink : IUpgradeHandler
             switch (message?.Type)
             {
                 case null:
-                    if (_state.Phase is not (LifecyclePhase.UpgradeDraining or LifecyclePhase.Stopped))
+                    if (_lifecycle.State.Phase is not (LifecyclePhase.UpgradeDraining or LifecyclePhase.Stopped))
                     {
                         Log.SupervisorGone(_logger);
                     }
@@ -100,8 +121,7 @@ internal sealed partial class SupervisorLink : IUpgradeHandler
                     _pending?.TrySetResult(new UpgradeResult(message.Succeeded, message.Reason ?? "", message.Pid, message.IsRefusal));
                     break;
                 case HandoffMessage.Drain:
-                    _state.TryTransition(LifecyclePhase.UpgradeDraining, $"the supervisor started pid {message.Pid}; draining this worker");
-                    _appLifetime.StopApplication();
+                    await _lifecycle.DrainOrderedAsync($"the supervisor started pid {message.Pid}; draining this worker").ConfigureAwait(false);
                     break;
             }
         }

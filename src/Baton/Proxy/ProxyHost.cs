@@ -145,8 +145,17 @@ public static partial class ProxyHost
         // The reloader watches the file from its construction: create it now, not at the first SIGHUP.
         _ = app.Services.GetRequiredService<IReloadHandler>();
         certificates.Start(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificates>());
-        lifecycle.TryTransition(LifecyclePhase.Running, "listeners accepting");
-        await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
+        if (lifecycle.Phase != LifecyclePhase.Running)
+        {
+            // Stopped (SIGTERM) while starting: never report ready; a new process of an upgrade
+            // reports failed instead, so the old one keeps serving.
+            await intake.ReportFailureAsync($"stopped while starting ({lifecycle.Phase})").ConfigureAwait(false);
+        }
+        else
+        {
+            await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
+        }
+
         clock.Mark("ready");
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
         clock.Log(logger);

@@ -43,7 +43,7 @@ public class RequestTrackingMiddlewareTests
     public async Task Http11Request_EndsWhenTheAppReturns_AndGetsConnectionCloseWhenShuttingDown()
     {
         var (tracker, lifecycle, connection) = Setup();
-        Assert.True(lifecycle.TryTransition(LifecyclePhase.GracePeriod, "SIGTERM"));
+        Assert.NotNull(lifecycle.Fire(LifecycleTrigger.Stop, "SIGTERM"));
         var (context, _) = Request(connection, "HTTP/1.1");
         int inFlightDuringApp = -1;
         var middleware = new RequestTrackingMiddleware(_ => { inFlightDuringApp = tracker.InFlight; return Task.CompletedTask; }, tracker, lifecycle);

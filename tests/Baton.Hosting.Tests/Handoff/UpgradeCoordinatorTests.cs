@@ -199,7 +199,7 @@ public sealed class UpgradeCoordinatorTests
         var result = await rig.Coordinator.UpgradeAsync("SIGQUIT", CancellationToken.None).WaitAsync(Wait);
 
         Assert.False(result.Succeeded);
-        Assert.Equal("upgrade refused: this process is in phase Starting, not Running", result.Message);
+        Assert.Equal("upgrade refused: still starting", result.Message);
         Assert.Empty(rig.Spawner.Children);
     }
 
@@ -333,8 +333,8 @@ public sealed class UpgradeCoordinatorTests
             var identity = new ProcessIdentity();
             var tracker = new ConnectionTracker(Lifecycle.Time);
             Metrics = new BatonMetrics(State, tracker, identity, new ShutdownOutcome());
-            Coordinator = new UpgradeCoordinator(State, Table, Lifecycle.Lifetime, Lifecycle.WrappedOptions, identity,
-                new SystemdNotifier(Log.For<SystemdNotifier>()), spawner, Intake, Lifecycle.Time, Metrics, tracker, Log.For<UpgradeCoordinator>());
+            Coordinator = new UpgradeCoordinator(Lifecycle.Shutdown, Table, Lifecycle.WrappedOptions, identity,
+                new SystemdNotifier(Log.For<SystemdNotifier>()), new ProcessLauncher(spawner), Intake, Lifecycle.Time, Metrics, Log.For<UpgradeCoordinator>());
         }
 
         public LifecycleRig Lifecycle { get; }

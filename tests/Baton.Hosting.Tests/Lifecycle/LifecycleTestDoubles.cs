@@ -131,7 +131,7 @@ internal sealed class LifecycleRig
     /// <summary>Moves the rig to <see cref="LifecyclePhase.Running"/>, as the host does once listening.</summary>
     public LifecycleRig Running()
     {
-        Assert.True(State.TryTransition(LifecyclePhase.Running, "test"));
+        Assert.Equal(LifecycleAction.None, State.Fire(LifecycleTrigger.Listening, "test")?.Action);
         return this;
     }
 }

@@ -27,7 +27,7 @@ public class ShutdownCoordinatorTests
 
         await rig.Lifetime.StopRequested.WaitAsync(Wait);
         await rig.Log.WaitForAsync(BatonEventIds.GracePeriodEnded);
-        Assert.Equal(LifecyclePhase.GracePeriod, rig.State.Phase); // the drain (not the coordinator) enters Draining
+        Assert.Equal(LifecyclePhase.Draining, rig.State.Phase); // the table: GracePeriod + GraceElapsed → Draining
         Assert.DoesNotContain(rig.Log.Events, e => e.Id == BatonEventIds.FastStopRequested);
     }
 
@@ -39,7 +39,7 @@ public class ShutdownCoordinatorTests
         rig.Shutdown.Request(LifecycleIntent.GracefulStop, "SIGTERM", fromSignal: true);
 
         await rig.Lifetime.StopRequested.WaitAsync(Wait);
-        Assert.Equal(LifecyclePhase.GracePeriod, rig.State.Phase);
+        Assert.Equal(LifecyclePhase.Draining, rig.State.Phase);
     }
 
     [Theory]
@@ -71,7 +71,7 @@ public class ShutdownCoordinatorTests
         rig.Shutdown.FastStopRequested += () => fastStops++;
         rig.Shutdown.Request(LifecycleIntent.GracefulStop, "SIGTERM", fromSignal: true);
         await rig.Lifetime.StopRequested.WaitAsync(Wait);
-        Assert.True(rig.State.TryTransition(LifecyclePhase.Draining, "host stopping"));
+        Assert.NotNull(rig.State.Fire(LifecycleTrigger.DrainStarted, "host stopping"));
 
         rig.Shutdown.Request(LifecycleIntent.GracefulStop, "SIGTERM", fromSignal: true);
 

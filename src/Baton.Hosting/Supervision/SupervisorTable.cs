@@ -1,0 +1,177 @@
+using System.Collections.Frozen;
+using System.Text;
+
+namespace Baton.Hosting.Supervision;
+
+/// <summary>Where the supervisor is (its own phases, in the lifecycle's vocabulary).</summary>
+public enum SupervisorPhase
+{
+    /// <summary>The first worker is starting.</summary>
+    Starting,
+
+    /// <summary>A worker serves.</summary>
+    Serving,
+
+    /// <summary>The next worker is starting; the current one serves until it is ready.</summary>
+    Upgrading,
+
+    /// <summary>The serving worker died; a replacement is starting (connections wait in the backlog).</summary>
+    Restarting,
+
+    /// <summary>The service is stopping: no new worker starts; it exits once every worker is gone.</summary>
+    Stopping,
+
+    /// <summary>Every worker is gone.</summary>
+    Stopped,
+}
+
+/// <summary>What can happen to the supervisor.</summary>
+public enum SupervisorTrigger
+{
+    /// <summary>A worker it started reported ready.</summary>
+    WorkerReady,
+
+    /// <summary>A worker it started failed, crashed, hung or could not start.</summary>
+    WorkerFailed,
+
+    /// <summary>SIGQUIT/SIGUSR2 to the supervisor, or a worker forwarding an upgrade request.</summary>
+    Upgrade,
+
+    /// <summary>The serving worker exited on its own.</summary>
+    WorkerDied,
+
+    /// <summary>SIGTERM or SIGINT to the supervisor.</summary>
+    Stop,
+
+    /// <summary>The serving worker began a stop of the service (preStop, or SIGTERM sent to it).</summary>
+    WorkerStopping,
+
+    /// <summary>SIGHUP: reload.</summary>
+    Reload,
+
+    /// <summary>The last worker exited while stopping.</summary>
+    LastWorkerGone,
+}
+
+/// <summary>What the supervisor does on a trigger.</summary>
+public enum SupervisorAction
+{
+    /// <summary>Nothing beyond the phase change.</summary>
+    None,
+
+    /// <summary>No effect in this phase.</summary>
+    Ignore,
+
+    /// <summary>Refused; the asker gets the reason.</summary>
+    Refuse,
+
+    /// <summary>Start a worker (the next one, or a replacement).</summary>
+    StartWorker,
+
+    /// <summary>The new worker serves: tell the previous one to drain.</summary>
+    DrainPrevious,
+
+    /// <summary>Start a replacement again after a backoff (1 s, 2 s, … 30 s; a stop cancels it).</summary>
+    RetryStart,
+
+    /// <summary>Forward the signal to the serving worker.</summary>
+    Forward,
+
+    /// <summary>SIGTERM to every worker, the one starting included; stop waiting for it.</summary>
+    StopWorkers,
+
+    /// <summary>Exit with the serving worker's exit code.</summary>
+    Exit,
+}
+
+/// <summary>One cell of the supervisor's table.</summary>
+public sealed record SupervisorCell(SupervisorPhase From, SupervisorTrigger Trigger, SupervisorPhase Next, SupervisorAction Action, string Outcome);
+
+/// <summary>
+/// The supervisor's transition table, as data (see <see cref="Baton.Hosting.Lifecycle.LifecycleTable"/>
+/// for the worker's). Signals are handled at once in every phase: a stop never waits behind a
+/// worker start, a restart backoff or an upgrade.
+/// </summary>
+public static class SupervisorTable
+{
+    /// <summary>Every cell.</summary>
+    public static IReadOnlyList<SupervisorCell> Cells { get; } = Build();
+
+    private static readonly FrozenDictionary<(SupervisorPhase, SupervisorTrigger), SupervisorCell> s_index =
+        Cells.ToFrozenDictionary(c => (c.From, c.Trigger));
+
+    /// <summary>The cell, or null when the pair cannot happen.</summary>
+    public static SupervisorCell? Find(SupervisorPhase phase, SupervisorTrigger trigger)
+        => s_index.TryGetValue((phase, trigger), out var cell) ? cell : null;
+
+    /// <summary>The table as docs/lifecycle.md shows it.</summary>
+    public static string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.Append("| supervisor phase | trigger | next phase | action | outcome |\n|---|---|---|---|---|\n");
+        foreach (var phase in Enum.GetValues<SupervisorPhase>())
+        {
+            foreach (var trigger in Enum.GetValues<SupervisorTrigger>())
+            {
+                var cell = Find(phase, trigger);
+                sb.Append("| ").Append(phase).Append(" | ").Append(trigger).Append(" | ")
+                  .Append(cell is null ? "—" : cell.Next == phase ? "(stays)" : cell.Next.ToString()).Append(" | ")
+                  .Append(cell is null ? "—" : cell.Action.ToString()).Append(" | ")
+                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" |\n");
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static List<SupervisorCell> Build()
+    {
+        var cells = new List<SupervisorCell>();
+        void Add(SupervisorPhase from, SupervisorTrigger t, SupervisorPhase next, SupervisorAction a, string outcome) => cells.Add(new(from, t, next, a, outcome));
+        void Stay(SupervisorPhase from, SupervisorTrigger t, SupervisorAction a, string outcome) => Add(from, t, from, a, outcome);
+        const string StopAll = "SIGTERM to every worker, the one starting included (it stops waiting for that one); exits once all are gone";
+
+        Add(SupervisorPhase.Starting, SupervisorTrigger.WorkerReady, SupervisorPhase.Serving, SupervisorAction.None, "serving: PID file written, READY=1");
+        Add(SupervisorPhase.Starting, SupervisorTrigger.WorkerFailed, SupervisorPhase.Stopped, SupervisorAction.Exit, "the first worker failed: exit 1 with its reason");
+        Stay(SupervisorPhase.Starting, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "still starting");
+        Add(SupervisorPhase.Starting, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll);
+        Stay(SupervisorPhase.Starting, SupervisorTrigger.Reload, SupervisorAction.Ignore, "ignored: no worker serves yet");
+
+        Add(SupervisorPhase.Serving, SupervisorTrigger.Upgrade, SupervisorPhase.Upgrading, SupervisorAction.StartWorker, "the next worker starts on the same sockets; the current one serves until it is ready");
+        Add(SupervisorPhase.Serving, SupervisorTrigger.WorkerDied, SupervisorPhase.Restarting, SupervisorAction.StartWorker, "a replacement starts at once; connections wait in the backlog meanwhile");
+        Add(SupervisorPhase.Serving, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll);
+        Add(SupervisorPhase.Serving, SupervisorTrigger.WorkerStopping, SupervisorPhase.Stopping, SupervisorAction.None, "the worker stops the service (preStop): no new worker; the supervisor exits with the worker's exit code; a later SIGTERM is forwarded");
+        Stay(SupervisorPhase.Serving, SupervisorTrigger.Reload, SupervisorAction.Forward, "forwarded to the serving worker");
+
+        Add(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerReady, SupervisorPhase.Serving, SupervisorAction.DrainPrevious, "the new worker serves; the previous one is told to drain");
+        Add(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerFailed, SupervisorPhase.Serving, SupervisorAction.None, "rolled back: the current worker serves on (a dead current worker is replaced)");
+        Stay(SupervisorPhase.Upgrading, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "an upgrade is already in progress; one upgrade at a time");
+        Stay(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerDied, SupervisorAction.None, "the serving worker died: the new one serves once ready (if it fails, a replacement starts)");
+        Add(SupervisorPhase.Upgrading, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll);
+        Add(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerStopping, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, "the serving worker stops the service: the upgrade is cancelled (the new worker is told to stop)");
+        Stay(SupervisorPhase.Upgrading, SupervisorTrigger.Reload, SupervisorAction.Forward, "forwarded to the serving worker");
+
+        Add(SupervisorPhase.Restarting, SupervisorTrigger.WorkerReady, SupervisorPhase.Serving, SupervisorAction.None, "the replacement serves");
+        Stay(SupervisorPhase.Restarting, SupervisorTrigger.WorkerFailed, SupervisorAction.RetryStart, "another replacement after a backoff (1 s, 2 s, … 30 s), which a stop cancels");
+        Stay(SupervisorPhase.Restarting, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "a worker is being restarted");
+        Add(SupervisorPhase.Restarting, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll + "; the backoff is cancelled");
+        Stay(SupervisorPhase.Restarting, SupervisorTrigger.Reload, SupervisorAction.Ignore, "ignored: no worker serves; the replacement reads the file");
+
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerReady, SupervisorAction.StopWorkers, "a worker that became ready after the stop is told to stop");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerFailed, SupervisorAction.Ignore, "ignored: stopping");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "the supervisor is stopping");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerDied, SupervisorAction.None, "its exit code becomes the supervisor's");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.Stop, SupervisorAction.Forward, "forwarded: a second signal makes the workers stop fast");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerStopping, SupervisorAction.Ignore, "ignored: already stopping");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.Reload, SupervisorAction.Ignore, "ignored: stopping");
+        Add(SupervisorPhase.Stopping, SupervisorTrigger.LastWorkerGone, SupervisorPhase.Stopped, SupervisorAction.Exit, "exits with the serving worker's exit code");
+
+        foreach (var t in Enum.GetValues<SupervisorTrigger>())
+        {
+            Stay(SupervisorPhase.Stopped, t, SupervisorAction.Ignore, "ignored: stopped");
+        }
+
+        cells.Sort((a, b) => a.From != b.From ? a.From.CompareTo(b.From) : a.Trigger.CompareTo(b.Trigger));
+        return cells;
+    }
+}
