@@ -89,7 +89,7 @@ public sealed record HandoffMessage
         try
         {
             var message = JsonSerializer.Deserialize(line, HandoffJsonContext.Default.HandoffMessage);
-            if (message is null || message.Type is not (Hello or Listeners or Received or Probe or Ready or Failed or Ack or Refused or Drain or Upgrade or Result))
+            if (message is null || message.Type is not (Hello or Listeners or Received or Probe or Ready or Failed or Ack or Refused or Drain or Upgrade or Result or Stopping))
             {
                 error = "not a handoff message (unknown or missing \"type\")";
                 return null;

@@ -164,6 +164,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
                 if (!report.IsReady)
                 {
                     // O6.
+                    Log.StoppingFailedProcess(_logger, newPid, report.Outcome);
                     bool gone = await ProcessLauncher.StopAsync(child, newPid).ConfigureAwait(false);
                     return await RollBackAsync(source, report.Reason, listeners, gone).ConfigureAwait(false);
                 }
@@ -241,6 +242,9 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
 
         [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "UpgradeRolledBack ({Source}): {Reason}; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
         public static partial void UpgradeRolledBack(ILogger logger, string source, string reason);
+
+        [LoggerMessage(BatonEventIds.UpgradeProgress, LogLevel.Warning, "Upgrade failing ({Outcome}): stopping pid {NewPid} (SIGTERM, then SIGKILL after 3 s) before rolling back", EventName = nameof(BatonEventIds.UpgradeProgress))]
+        public static partial void StoppingFailedProcess(ILogger logger, int newPid, LaunchOutcome outcome);
 
         [LoggerMessage(BatonEventIds.UpgradeRefused, LogLevel.Warning, "Upgrade refused ({Source}): {Reason}", EventName = nameof(BatonEventIds.UpgradeRefused))]
         public static partial void UpgradeRefused(ILogger logger, string source, string reason);

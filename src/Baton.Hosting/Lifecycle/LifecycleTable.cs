@@ -39,11 +39,25 @@ public static class LifecycleTable
     public static LifecycleCell? Find(LifecyclePhase phase, LifecycleTrigger trigger)
         => s_index.TryGetValue((phase, trigger), out var cell) ? cell : null;
 
-    /// <summary>The table as docs/lifecycle.md shows it: one row per phase, one column per trigger.</summary>
+    // The real-process tests (tests/Baton.FunctionalTests) of the dangerous cells; every cell also
+    // has its unit test, LifecycleTableTests.Cell(phase, trigger).
+    private static readonly Dictionary<(LifecyclePhase, LifecycleTrigger), string> s_processTests = new()
+    {
+        [(LifecyclePhase.HandingOff, LifecycleTrigger.Stop)] = "LifecycleCrossingTests.SigtermDuringHandoff_NewProcessServesAndNoConnectionIsLost; UpgradeCrossingTests.StopDuringHandoff_*",
+        [(LifecyclePhase.HandingOff, LifecycleTrigger.SuccessorFailed)] = "LifecycleCrossingTests.SigtermWhileRollbackRuns_RolledBackThenOneCleanStop",
+        [(LifecyclePhase.HandingOff, LifecycleTrigger.StopAgain)] = "UpgradeCrossingTests.SecondSignalDuringHandoff_FastStopsButStillAcknowledgesTheNewProcess",
+        [(LifecyclePhase.HandingOff, LifecycleTrigger.Upgrade)] = "UpgradeCrossingTests.UpgradeDuringUpgrade_RefusedByTheTable",
+        [(LifecyclePhase.Running, LifecycleTrigger.Upgrade)] = "LifecycleCrossingTests.Sigusr2_UpgradesLikeSigquit; UpgradeUnderLoadTests",
+        [(LifecyclePhase.Starting, LifecycleTrigger.Stop)] = "LifecycleTableTests.StopWhileStarting_RunsOnceListening",
+        [(LifecyclePhase.Running, LifecycleTrigger.Stop)] = "GracefulStopTests; PreStopTests",
+        [(LifecyclePhase.GracePeriod, LifecycleTrigger.StopAgain)] = "StopSignalTests",
+    };
+
+    /// <summary>The table as docs/lifecycle.md shows it: one row per (phase, trigger), with its tests.</summary>
     public static string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.Append("| phase | trigger | next phase | action | outcome |\n|---|---|---|---|---|\n");
+        sb.Append("| phase | trigger | next phase | action | outcome | tests |\n|---|---|---|---|---|---|\n");
         foreach (var phase in Enum.GetValues<LifecyclePhase>())
         {
             foreach (var trigger in Enum.GetValues<LifecycleTrigger>())
@@ -52,7 +66,9 @@ public static class LifecycleTable
                 sb.Append("| ").Append(phase).Append(" | ").Append(trigger).Append(" | ")
                   .Append(cell is null ? "—" : cell.Next == phase ? "(stays)" : cell.Next.ToString()).Append(" | ")
                   .Append(cell is null ? "—" : cell.Action.ToString()).Append(" | ")
-                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" |\n");
+                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" | ")
+                  .Append("Cell(").Append(phase).Append(", ").Append(trigger).Append(')')
+                  .Append(s_processTests.TryGetValue((phase, trigger), out var more) ? "; " + more : "").Append(" |\n");
             }
         }
 

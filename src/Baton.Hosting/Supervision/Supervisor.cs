@@ -163,14 +163,21 @@ public sealed partial class Supervisor
             case SupervisorAction.Forward:
                 if (_current is { } serving)
                 {
-                    Processes.Signal(serving.Pid, trigger == SupervisorTrigger.Reload ? Processes.SIGHUP : Processes.SIGTERM);
+                    if (trigger == SupervisorTrigger.Reload)
+                    {
+                        Processes.Signal(serving.Pid, Processes.SIGHUP);
+                    }
+                    else
+                    {
+                        serving.Process.Terminate();
+                    }
                 }
 
                 if (trigger == SupervisorTrigger.Stop)
                 {
                     foreach (var w in _workers.Where(w => w != _current))
                     {
-                        Processes.Signal(w.Pid, Processes.SIGTERM);
+                        w.Process.Terminate();
                     }
                 }
 
@@ -180,7 +187,7 @@ public sealed partial class Supervisor
                 _stopping.Cancel();
                 foreach (var w in _workers)
                 {
-                    Processes.Signal(w.Pid, Processes.SIGTERM);
+                    w.Process.Terminate();
                 }
 
                 if (_starting is { } starting)
@@ -289,7 +296,7 @@ public sealed partial class Supervisor
         var cell = Apply(SupervisorTrigger.WorkerReady, $"worker pid {worker.Pid}");
         if (cell?.Action == SupervisorAction.StopWorkers || _phase is SupervisorPhase.Stopping or SupervisorPhase.Stopped)
         {
-            Processes.Signal(worker.Pid, Processes.SIGTERM);
+            worker.Process.Terminate();
             return;
         }
 
@@ -338,6 +345,7 @@ public sealed partial class Supervisor
                 break;
             default:
                 Log.WorkerFailed(_logger, reason);
+                _exitCode = ExitCodes.Error; // no worker serves: a stop now ends with an error
                 break;
         }
     }

@@ -104,11 +104,20 @@ public static class SupervisorTable
     public static SupervisorCell? Find(SupervisorPhase phase, SupervisorTrigger trigger)
         => s_index.TryGetValue((phase, trigger), out var cell) ? cell : null;
 
+    private static readonly Dictionary<(SupervisorPhase, SupervisorTrigger), string> s_tests = new()
+    {
+        [(SupervisorPhase.Restarting, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.SigtermWhileTheWorkerCrashLoops_StopsAtOnce; SupervisorTableTests",
+        [(SupervisorPhase.Upgrading, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.SigtermDuringASupervisorUpgrade_DoesNotWaitForTheUpgradeTimeout; SupervisorTableTests",
+        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerStopping)] = "SupervisorCrossingTests.PrestopUnderTheSupervisor_IsOneStopOfTheService; SupervisorTableTests",
+        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerDied)] = "SupervisorTests; SupervisorTableTests",
+        [(SupervisorPhase.Serving, SupervisorTrigger.Upgrade)] = "SupervisorTests",
+    };
+
     /// <summary>The table as docs/lifecycle.md shows it.</summary>
     public static string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.Append("| supervisor phase | trigger | next phase | action | outcome |\n|---|---|---|---|---|\n");
+        sb.Append("| supervisor phase | trigger | next phase | action | outcome | tests |\n|---|---|---|---|---|---|\n");
         foreach (var phase in Enum.GetValues<SupervisorPhase>())
         {
             foreach (var trigger in Enum.GetValues<SupervisorTrigger>())
@@ -117,7 +126,8 @@ public static class SupervisorTable
                 sb.Append("| ").Append(phase).Append(" | ").Append(trigger).Append(" | ")
                   .Append(cell is null ? "—" : cell.Next == phase ? "(stays)" : cell.Next.ToString()).Append(" | ")
                   .Append(cell is null ? "—" : cell.Action.ToString()).Append(" | ")
-                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" |\n");
+                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" | ")
+                  .Append(s_tests.TryGetValue((phase, trigger), out var tests) ? tests : "SupervisorTableTests.Cell").Append(" |\n");
             }
         }
 

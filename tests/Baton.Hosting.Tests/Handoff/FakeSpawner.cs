@@ -22,8 +22,16 @@ public enum FakeBehaviour
     /// <summary>Writes a line that is not a handoff message.</summary>
     SendsGarbage,
 
+<<<<<<< HEAD
     /// <summary>Reports failed with five fds attached (see <see cref="FakeChild.Probes"/>).</summary>
     ReportsFailedWithFds,
+=======
+    /// <summary>Reports ready once the test calls <see cref="FakeChild.Release"/> (a slow start).</summary>
+    ReportsReadyWhenReleased,
+
+    /// <summary>Reports a config error once the test calls <see cref="FakeChild.Release"/>.</summary>
+    FailsWhenReleased,
+>>>>>>> 55c8e64 (Lifecycle: every table cell driven through the controller on fake time; upgrade and supervisor crossings on fake processes; real-process crossing tests (SIGTERM during handoff, during rollback, SIGUSR2, supervisor crash loop, upgrade, prestop); docs/lifecycle.md with both tables, kept equal to the code by a test)
 }
 
 /// <summary>
@@ -47,6 +55,9 @@ internal sealed class FakeSpawner : IUpgradeSpawner
     /// <summary>Every spawn so far.</summary>
     public List<FakeChild> Children { get; } = new();
 
+    /// <summary>Children end with 0 on SIGTERM (<see cref="FakeChild.ExitsOnTerminate"/>).</summary>
+    public bool ChildrenExitOnTerminate { get; set; }
+
     /// <summary>When set, <see cref="Spawn"/> throws it (the command does not exist, say).</summary>
     public Exception? Throw { get; set; }
 
@@ -58,7 +69,8 @@ internal sealed class FakeSpawner : IUpgradeSpawner
         }
 
         int channelFd = int.Parse(environment[ListenFdsVariable.ChannelName], CultureInfo.InvariantCulture);
-        var child = new FakeChild(999_999_000 + Children.Count, command, environment, inheritFds, ListenSockets.Duplicate(channelFd), _next.Dequeue());
+        var child = new FakeChild(999_999_000 + Children.Count, command, environment, inheritFds, ListenSockets.Duplicate(channelFd), _next.Count > 0 ? _next.Dequeue() : FakeBehaviour.Crashes);
+        child.ExitsOnTerminate = ChildrenExitOnTerminate;
         Children.Add(child);
         return child;
     }
@@ -69,6 +81,7 @@ internal sealed class FakeChild : ISpawnedProcess
 {
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly UpgradeChannel _channel;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeChild(int pid, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, IReadOnlyList<int> inheritFds, int channelFd, FakeBehaviour behaviour)
     {
@@ -105,6 +118,18 @@ internal sealed class FakeChild : ISpawnedProcess
 
     public Task<int> Exited => _exited.Task;
 
+    /// <summary>Lets a <c>…WhenReleased</c> fake report.</summary>
+    public void Release() => _released.TrySetResult();
+
+    /// <summary>Sends a message to the parent, as a running worker would.</summary>
+    public Task SendAsync(HandoffMessage message) => _channel.SendAsync(message);
+
+    /// <summary>When true, SIGTERM (<see cref="Terminate"/>) ends it with code 0, as a process that drains at once.</summary>
+    public bool ExitsOnTerminate { get; set; }
+
+    /// <summary>How many times it was asked to stop gracefully.</summary>
+    public int Terminations { get; private set; }
+
     /// <summary>Ends the process now with <paramref name="code"/>: its channel end closes.</summary>
     public void Exit(int code)
     {
@@ -112,9 +137,14 @@ internal sealed class FakeChild : ISpawnedProcess
         _exited.TrySetResult(code);
     }
 
-    /// <summary>A fake ignores SIGTERM (as a hung process would); the coordinator then kills it.</summary>
+    /// <summary>A fake ignores SIGTERM (as a hung process would; the coordinator then kills it) unless <see cref="ExitsOnTerminate"/>.</summary>
     public void Terminate()
     {
+        Terminations++;
+        if (ExitsOnTerminate)
+        {
+            Exit(0);
+        }
     }
 
     public void Kill()
@@ -145,11 +175,23 @@ internal sealed class FakeChild : ISpawnedProcess
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "config error: Baton:Lifecycle:DrainTimeout = 'banana'" });
                 Exit(2);
                 break;
+<<<<<<< HEAD
             case FakeBehaviour.ReportsFailedWithFds:
                 Probes.AddRange(Enumerable.Range(0, 5).Select(_ => new FdProbe()));
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "bind: address in use" }, Probes.Select(p => p.Far).ToArray());
                 Probes.ForEach(p => p.CloseFar());
                 Exit(1);
+=======
+            case FakeBehaviour.ReportsReadyWhenReleased:
+                await _released.Task;
+                await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Ready, Pid = Pid });
+                (Answer, _) = await _channel.ReceiveAsync(TimeSpan.FromSeconds(10));
+                break;
+            case FakeBehaviour.FailsWhenReleased:
+                await _released.Task;
+                await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "config error: late" });
+                Exit(2);
+>>>>>>> 55c8e64 (Lifecycle: every table cell driven through the controller on fake time; upgrade and supervisor crossings on fake processes; real-process crossing tests (SIGTERM during handoff, during rollback, SIGUSR2, supervisor crash loop, upgrade, prestop); docs/lifecycle.md with both tables, kept equal to the code by a test)
                 break;
             case FakeBehaviour.SendsGarbage:
                 _channel.Socket.Send("garbage\n"u8);

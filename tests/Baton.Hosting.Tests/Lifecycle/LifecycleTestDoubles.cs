@@ -19,7 +19,7 @@ public sealed class EventLog
 {
     private readonly object _gate = new();
     private readonly List<LoggedEvent> _events = new();
-    private readonly List<(int Id, TaskCompletionSource<LoggedEvent> Done)> _waiters = new();
+    private readonly List<(int Id, Func<LoggedEvent, bool> Match, TaskCompletionSource<LoggedEvent> Done)> _waiters = new();
 
     public IReadOnlyList<LoggedEvent> Events
     {
@@ -29,17 +29,20 @@ public sealed class EventLog
     public ILogger<T> For<T>() => new RecordingLogger<T>(this);
 
     /// <summary>The first event (past or future) with this id.</summary>
-    public Task<LoggedEvent> WaitForAsync(int id)
+    public Task<LoggedEvent> WaitForAsync(int id) => WaitForAsync(id, _ => true);
+
+    /// <summary>The first event (past or future) with this id that matches.</summary>
+    public Task<LoggedEvent> WaitForAsync(int id, Func<LoggedEvent, bool> match)
     {
         lock (_gate)
         {
-            if (_events.FirstOrDefault(e => e.Id == id) is { } seen)
+            if (_events.FirstOrDefault(e => e.Id == id && match(e)) is { } seen)
             {
                 return Task.FromResult(seen);
             }
 
             var tcs = new TaskCompletionSource<LoggedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((id, tcs));
+            _waiters.Add((id, match, tcs));
             return tcs.Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
@@ -49,7 +52,7 @@ public sealed class EventLog
         lock (_gate)
         {
             _events.Add(e);
-            foreach (var w in _waiters.Where(w => w.Id == e.Id).ToArray())
+            foreach (var w in _waiters.Where(w => w.Id == e.Id && w.Match(e)).ToArray())
             {
                 w.Done.TrySetResult(e);
                 _waiters.Remove(w);

@@ -1,0 +1,193 @@
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Hosting.Tests.Lifecycle;
+
+/// <summary>
+/// Every (phase, trigger) cell of <see cref="LifecycleTable"/>, driven through the real controller
+/// (<see cref="ShutdownCoordinator"/>) on fake time: the rig is brought into the phase by the same
+/// named operations the host, the drain and the upgrade use, then the trigger is applied, and the
+/// phase and the action's visible effect are checked. docs/lifecycle.md names this test for each cell.
+/// </summary>
+public sealed class LifecycleTableTests
+{
+    private static readonly TimeSpan LongGrace = TimeSpan.FromHours(1);
+
+    public static TheoryData<LifecyclePhase, LifecycleTrigger> EveryCell()
+    {
+        var data = new TheoryData<LifecyclePhase, LifecycleTrigger>();
+        foreach (var phase in Enum.GetValues<LifecyclePhase>())
+        {
+            foreach (var trigger in Enum.GetValues<LifecycleTrigger>())
+            {
+                data.Add(phase, trigger);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCell))]
+    public async Task Cell(LifecyclePhase phase, LifecycleTrigger trigger)
+    {
+        var reloads = new CountingReload();
+        var rig = new LifecycleRig(new LifecycleOptions { ShutdownGracePeriod = LongGrace }, s => s.AddSingleton<IReloadHandler>(reloads));
+        int fastStops = 0;
+        rig.Shutdown.FastStopRequested += () => fastStops++;
+        await DriveToAsync(rig, phase);
+        Assert.Equal(phase, rig.State.Phase);
+        int stopsBefore = rig.Lifetime.StopCalls;
+        int illegalBefore = rig.State.IllegalTriggers;
+        var expected = LifecycleTable.Find(phase, trigger);
+
+        var cell = await rig.Shutdown.ApplyAsync(trigger, "test");
+
+        Assert.Equal(expected, cell);
+        if (expected is null)
+        {
+            Assert.Equal(phase, rig.State.Phase);
+            Assert.Equal(illegalBefore + 1, rig.State.IllegalTriggers);
+            Assert.Contains(rig.Log.Events, e => e.Id == BatonEventIds.IllegalTrigger && Equals(e["Trigger"], trigger));
+            return;
+        }
+
+        Assert.Equal(illegalBefore, rig.State.IllegalTriggers);
+        Assert.Equal(expected.Next, rig.State.Phase);
+        switch (expected.Action)
+        {
+            case LifecycleAction.StartGracePeriod:
+                Assert.Contains(rig.Log.Events, e => e.Id == BatonEventIds.ReadinessWithdrawn);
+                Assert.False(rig.State.IsReadyNow());
+                Assert.Equal(stopsBefore, rig.Lifetime.StopCalls); // serving on for the grace period
+                break;
+            case LifecycleAction.FastStop:
+                Assert.Equal(1, fastStops);
+                Assert.True(rig.Lifetime.StopCalls > stopsBefore);
+                break;
+            case LifecycleAction.StopApplication:
+                Assert.True(rig.Lifetime.StopCalls > stopsBefore);
+                break;
+            case LifecycleAction.DeferStop:
+                Assert.Equal("test", rig.State.DeferredStop);
+                Assert.False(rig.State.IsReadyNow());
+                Assert.Equal(stopsBefore, rig.Lifetime.StopCalls);
+                break;
+            case LifecycleAction.Reload:
+                Assert.Equal(1, reloads.Count);
+                break;
+            case LifecycleAction.Refuse:
+            case LifecycleAction.Ignore:
+                Assert.Equal(stopsBefore, rig.Lifetime.StopCalls);
+                Assert.Equal(0, reloads.Count);
+                Assert.Contains(rig.Log.Events, e => e.Id == BatonEventIds.TriggerNotApplied && Equals(e["Trigger"], trigger));
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task StopWhileStarting_RunsOnceListening()
+    {
+        var rig = new LifecycleRig(new LifecycleOptions { ShutdownGracePeriod = LongGrace });
+        rig.Shutdown.Request(LifecycleIntent.GracefulStop, "SIGTERM", fromSignal: true);
+        Assert.Equal(LifecyclePhase.Starting, rig.State.Phase);
+
+        await rig.Shutdown.ListeningAsync();
+
+        Assert.Equal(LifecyclePhase.GracePeriod, rig.State.Phase); // Running, then the deferred stop
+        Assert.Null(rig.State.DeferredStop);
+        Assert.False(rig.State.IsReadyNow());
+    }
+
+    [Fact]
+    public void Table_EveryPhaseHasAnOutcomeForEveryOperatorTrigger()
+    {
+        // What an operator or a signal can send arrives in any phase: none of these is ever "cannot happen".
+        LifecycleTrigger[] fromOutside = [LifecycleTrigger.Stop, LifecycleTrigger.StopAgain, LifecycleTrigger.Upgrade, LifecycleTrigger.Reload, LifecycleTrigger.MarkHealth];
+        foreach (var phase in Enum.GetValues<LifecyclePhase>())
+        {
+            foreach (var trigger in fromOutside)
+            {
+                Assert.True(LifecycleTable.Find(phase, trigger) is not null, $"{phase} × {trigger} has no outcome");
+            }
+        }
+
+        foreach (var phase in Enum.GetValues<SupervisorPhase>())
+        {
+            foreach (var trigger in new[] { SupervisorTrigger.Stop, SupervisorTrigger.Upgrade, SupervisorTrigger.Reload })
+            {
+                Assert.True(SupervisorTable.Find(phase, trigger) is not null, $"supervisor {phase} × {trigger} has no outcome");
+            }
+        }
+    }
+
+    [Fact]
+    public void Docs_ShowBothTablesAsTheCodeHasThem()
+    {
+        var docs = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "lifecycle.md"));
+
+        Assert.Contains(LifecycleTable.ToMarkdown(), docs);
+        Assert.Contains(SupervisorTable.ToMarkdown(), docs);
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Baton.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Baton.slnx not found above the test binaries");
+    }
+
+    private static async Task DriveToAsync(LifecycleRig rig, LifecyclePhase phase)
+    {
+        var c = rig.Shutdown;
+        switch (phase)
+        {
+            case LifecyclePhase.Starting:
+                return;
+            case LifecyclePhase.Running:
+                await c.ListeningAsync();
+                return;
+            case LifecyclePhase.UpgradeStarting:
+                await c.ListeningAsync();
+                Assert.True(c.TryBeginUpgrade("test upgrade", out _));
+                return;
+            case LifecyclePhase.HandingOff:
+                await DriveToAsync(rig, LifecyclePhase.UpgradeStarting);
+                c.HandedOver("test pid");
+                return;
+            case LifecyclePhase.UpgradeDraining:
+                await DriveToAsync(rig, LifecyclePhase.HandingOff);
+                await c.SuccessorReadyAsync("test pid ready");
+                return;
+            case LifecyclePhase.GracePeriod:
+                await c.ListeningAsync();
+                await c.ApplyAsync(LifecycleTrigger.Stop, "test stop");
+                return;
+            case LifecyclePhase.Draining:
+                await c.ListeningAsync();
+                c.DrainStarted();
+                return;
+            case LifecyclePhase.Aborting:
+                await c.ListeningAsync();
+                await c.ApplyAsync(LifecycleTrigger.StopAgain, "test fast stop");
+                return;
+            case LifecyclePhase.Stopped:
+                await DriveToAsync(rig, LifecyclePhase.Draining);
+                c.Drained("test drained");
+                return;
+        }
+    }
+
+    private sealed class CountingReload : IReloadHandler
+    {
+        public int Count { get; private set; }
+
+        public void Reload(string source) => Count++;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using Baton.Hosting.Diagnostics;
+using Baton.Hosting.Handoff;
+using Baton.Hosting.Lifecycle;
+using Baton.Hosting.Supervision;
+using Baton.Hosting.Systemd;
+using Baton.Hosting.Tests.Handoff;
+using Baton.Hosting.Tests.Lifecycle;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Baton.Hosting.Tests.Supervision;
+
+/// <summary>
+/// The supervisor's table against fake workers on fake time: a stop wins at once over a crash
+/// loop and over an upgrade in progress, a worker's own stop (preStop) is one stop of the service,
+/// and an upgrade drains the previous worker.
+/// </summary>
+public sealed class SupervisorCrossingTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task StopWhileRestarting_EndsAtOnceAndStartsNothingMore()
+    {
+        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.Crashes, FakeBehaviour.Crashes);
+        await rig.PhaseAsync(SupervisorPhase.Serving);
+
+        rig.Spawner.Children[0].Exit(137); // killed -9
+        await rig.PhaseAsync(SupervisorPhase.Restarting);
+        await rig.Log.WaitForAsync(BatonEventIds.HandoffFailed);
+        Assert.Equal(2, rig.Spawner.Children.Count);
+        rig.Time.Advance(TimeSpan.FromSeconds(1)); // the first backoff
+        await rig.Log.WaitForAsync(BatonEventIds.HandoffFailed, e => rig.Log.Events.Count(x => x.Id == BatonEventIds.HandoffFailed) >= 2);
+
+        rig.Supervisor.Post(() => rig.Supervisor.Stop("SIGTERM"));
+        int code = await rig.Run.WaitAsync(Wait);
+
+        Assert.Equal(ExitCodes.Error, code);
+        Assert.Equal(SupervisorPhase.Stopped, rig.Supervisor.Phase);
+        rig.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(3, rig.Spawner.Children.Count);
+    }
+
+    [Fact]
+    public async Task StopWhileUpgrading_DoesNotWaitForTheNewWorker()
+    {
+        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.Hangs);
+        rig.Spawner.ChildrenExitOnTerminate = true;
+        await rig.PhaseAsync(SupervisorPhase.Serving);
+        rig.Supervisor.Post(() => rig.Supervisor.Upgrade("SIGQUIT", null));
+        await rig.PhaseAsync(SupervisorPhase.Upgrading);
+
+        rig.Supervisor.Post(() => rig.Supervisor.Stop("SIGTERM"));
+        int code = await rig.Run.WaitAsync(Wait); // UpgradeTimeout is an hour
+
+        Assert.Equal(0, code);
+        Assert.All(rig.Spawner.Children, c => Assert.Equal(1, c.Terminations));
+    }
+
+    [Fact]
+    public async Task WorkerStopping_IsOneStopOfTheService()
+    {
+        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady);
+        await rig.PhaseAsync(SupervisorPhase.Serving);
+        var worker = rig.Spawner.Children[0];
+
+        await worker.SendAsync(new HandoffMessage { Type = HandoffMessage.Stopping, Pid = worker.Pid, Reason = "prestop" });
+        await rig.PhaseAsync(SupervisorPhase.Stopping);
+        worker.Exit(0);
+        int code = await rig.Run.WaitAsync(Wait);
+
+        Assert.Equal(0, code);
+        Assert.Single(rig.Spawner.Children); // no replacement
+        Assert.DoesNotContain(rig.Log.Events, e => e.Id == BatonEventIds.WorkerDied);
+    }
+
+    [Fact]
+    public async Task Upgrade_NewWorkerReady_ServesAndTheNextStopEndsBoth()
+    {
+        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.ReportsReady);
+        rig.Spawner.ChildrenExitOnTerminate = true;
+        await rig.PhaseAsync(SupervisorPhase.Serving);
+        rig.Supervisor.Post(() => rig.Supervisor.Upgrade("SIGQUIT", null));
+        await rig.Log.WaitForAsync(BatonEventIds.UpgradeReady);
+        Assert.Equal(SupervisorPhase.Serving, rig.Supervisor.Phase);
+
+        rig.Supervisor.Post(() => rig.Supervisor.Stop("SIGTERM"));
+
+        Assert.Equal(0, await rig.Run.WaitAsync(Wait));
+        Assert.Equal(0, rig.Log.Events.Count(e => e.Id == BatonEventIds.IllegalTrigger));
+    }
+
+    [Fact]
+    public void Table_UpgradeIsRefusedOutsideServing()
+    {
+        foreach (var phase in Enum.GetValues<SupervisorPhase>().Where(p => p != SupervisorPhase.Serving))
+        {
+            Assert.NotEqual(SupervisorAction.StartWorker, SupervisorTable.Find(phase, SupervisorTrigger.Upgrade)?.Action);
+        }
+    }
+
+    private sealed class SupervisorRig : IAsyncDisposable
+    {
+        public SupervisorRig(params FakeBehaviour[] behaviours)
+        {
+            Spawner = new FakeSpawner(behaviours);
+            Table = new ListenerTable(Log.For<ListenerTable>());
+            Table.Claim("public", new IPEndPoint(IPAddress.Loopback, 0), 16);
+            var options = new LifecycleOptions { EnableZeroDowntime = true, UpgradeTimeout = TimeSpan.FromHours(1) };
+            Supervisor = new Supervisor(Table, ["baton", "run"], options, new SystemdNotifier(Log.For<SystemdNotifier>()), Spawner, Log.For<Supervisor>(), Time);
+            Run = Task.Run(() => Supervisor.RunLoopAsync());
+        }
+
+        public EventLog Log { get; } = new();
+
+        public FakeTimeProvider Time { get; } = new();
+
+        public FakeSpawner Spawner { get; }
+
+        public ListenerTable Table { get; }
+
+        public Supervisor Supervisor { get; }
+
+        public Task<int> Run { get; }
+
+        public Task PhaseAsync(SupervisorPhase phase)
+            => Supervisor.Phase == phase ? Task.CompletedTask : Log.WaitForAsync(BatonEventIds.SupervisorPhaseChanged, e => Equals(e["Phase"], phase));
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var child in Spawner.Children)
+            {
+                child.Exit(0);
+            }
+
+            await Task.WhenAny(Run, Task.Delay(Wait));
+        }
+    }
+}
