@@ -1,4 +1,4 @@
-using Baton.Demo;
+using Baton.Testing;
 
 namespace Baton.FunctionalTests.Lifecycle;
 

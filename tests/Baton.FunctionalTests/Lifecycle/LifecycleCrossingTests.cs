@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.FunctionalTests.Upgrade;
 using Baton.Hosting.Diagnostics;
@@ -112,7 +112,7 @@ public sealed class LifecycleCrossingTests
         await using var rig = await UpgradeRig.StartAsync();
         int old = rig.ServingPid;
 
-        Assert.True(Signals.Send(old, 12 /* SIGUSR2 */));
+        Assert.True(Signals.Send(old, Signals.SIGUSR2));
 
         var ready = await rig.Current.WaitForEventAsync(BatonEventIds.UpgradeReady, Timeout, e => e.Get("OldPid") == UpgradeRig.Text(old));
         await rig.AssertDrainedAndExitedAsync(old);
@@ -142,7 +142,7 @@ public sealed class LifecycleCrossingTests
         var ignored = await baton.WaitForEventAsync(BatonEventIds.SignalIgnored, Timeout, e => e.Get("Signal") == "SIGQUIT");
         Assert.Contains("SIGUSR2", ignored.Message);
 
-        Assert.True(baton.Signal(12 /* SIGUSR2 */));
+        Assert.True(baton.Signal(Signals.SIGUSR2));
 
         var ready = await baton.WaitForEventAsync(BatonEventIds.UpgradeReady, Timeout);
         Assert.Equal(0, await baton.WaitForExitAsync(Timeout));

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Baton.Demo;
+using Baton.Testing;
 using Baton.FunctionalTests.Infrastructure;
 using Baton.FunctionalTests.Lifecycle;
 using Baton.FunctionalTests.Upgrade;
