@@ -29,7 +29,8 @@ internal sealed partial class BatonEndpointsMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var listener = context.Features.Get<TrackedConnection>()?.Listener;
+        // The main server's connections carry their TrackedConnection; the AdminServer's requests the ListenerInfo itself.
+        var listener = context.Features.Get<TrackedConnection>()?.Listener ?? context.Features.Get<ListenerInfo>();
         if (listener is null || (!listener.IsAdmin && !listener.ServesHealth))
         {
             return _next(context);
@@ -154,6 +155,7 @@ internal static class StatusReport
         return new()
         {
             ["phase"] = lifecycle.Phase.ToString(),
+            ["phaseSince"] = lifecycle.PhaseSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             ["ready"] = lifecycle.IsReadyNow(),
             ["pid"] = Environment.ProcessId,
             ["generation"] = identity.Generation,

@@ -3,6 +3,7 @@ using Baton.Hosting;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Draining;
 using Baton.Hosting.Handoff;
+using Baton.Hosting.Health;
 using Baton.Hosting.Lifecycle;
 using Baton.Hosting.Supervision;
 using Baton.Hosting.Systemd;
@@ -92,6 +93,7 @@ public static partial class ProxyHost
 
         app.Services.StartBatonObservability(); // metrics, trace context and the access log from the start
         var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
+        AdminServer? admin = null;
         try
         {
             try
@@ -119,18 +121,37 @@ public static partial class ProxyHost
 
             foreach (var (l, owned) in plan)
             {
-                AddListener(kestrel, l, owned, certificates, app.Services);
+                if (l.Key == ListenerSettings.AdminKey)
+                {
+                    // Its own server: it answers through the whole drain, until the process exits.
+                    admin = new AdminServer(app.Services, new ListenerInfo(l.Key, IsAdmin: true, ServesHealth: true));
+                    admin.Options.ListenHandle((ulong)owned.Fd, lo => lo.Protocols = HttpProtocols.Http1);
+                }
+                else
+                {
+                    AddListener(kestrel, l, owned, certificates, app.Services);
+                }
             }
 
             table.CloseUnclaimed();
             clock.Mark("listeners");
             await app.StartAsync().ConfigureAwait(false);
+            if (admin is not null)
+            {
+                await admin.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             clock.Mark("kestrel start");
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
             Log.StartFailed(logger, ex.Message);
             await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
+            if (admin is not null)
+            {
+                await admin.DisposeAsync().ConfigureAwait(false);
+            }
+
             table.Dispose();
             await app.DisposeAsync().ConfigureAwait(false);
             return ExitCodes.Error;
@@ -161,6 +182,11 @@ public static partial class ProxyHost
         clock.Log(logger);
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);
+        if (admin is not null)
+        {
+            await admin.DisposeAsync().ConfigureAwait(false);
+        }
+
         var outcome = app.Services.GetRequiredService<ShutdownOutcome>();
         await app.DisposeAsync().ConfigureAwait(false);
         certificates.Dispose();

@@ -22,16 +22,14 @@ public enum FakeBehaviour
     /// <summary>Writes a line that is not a handoff message.</summary>
     SendsGarbage,
 
-<<<<<<< HEAD
     /// <summary>Reports failed with five fds attached (see <see cref="FakeChild.Probes"/>).</summary>
     ReportsFailedWithFds,
-=======
+
     /// <summary>Reports ready once the test calls <see cref="FakeChild.Release"/> (a slow start).</summary>
     ReportsReadyWhenReleased,
 
     /// <summary>Reports a config error once the test calls <see cref="FakeChild.Release"/>.</summary>
     FailsWhenReleased,
->>>>>>> 55c8e64 (Lifecycle: every table cell driven through the controller on fake time; upgrade and supervisor crossings on fake processes; real-process crossing tests (SIGTERM during handoff, during rollback, SIGUSR2, supervisor crash loop, upgrade, prestop); docs/lifecycle.md with both tables, kept equal to the code by a test)
 }
 
 /// <summary>
@@ -175,13 +173,12 @@ internal sealed class FakeChild : ISpawnedProcess
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "config error: Baton:Lifecycle:DrainTimeout = 'banana'" });
                 Exit(2);
                 break;
-<<<<<<< HEAD
             case FakeBehaviour.ReportsFailedWithFds:
                 Probes.AddRange(Enumerable.Range(0, 5).Select(_ => new FdProbe()));
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "bind: address in use" }, Probes.Select(p => p.Far).ToArray());
                 Probes.ForEach(p => p.CloseFar());
                 Exit(1);
-=======
+                break;
             case FakeBehaviour.ReportsReadyWhenReleased:
                 await _released.Task;
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Ready, Pid = Pid });
@@ -191,7 +188,6 @@ internal sealed class FakeChild : ISpawnedProcess
                 await _released.Task;
                 await _channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Failed, Pid = Pid, Reason = "config error: late" });
                 Exit(2);
->>>>>>> 55c8e64 (Lifecycle: every table cell driven through the controller on fake time; upgrade and supervisor crossings on fake processes; real-process crossing tests (SIGTERM during handoff, during rollback, SIGUSR2, supervisor crash loop, upgrade, prestop); docs/lifecycle.md with both tables, kept equal to the code by a test)
                 break;
             case FakeBehaviour.SendsGarbage:
                 _channel.Socket.Send("garbage\n"u8);
