@@ -49,6 +49,7 @@ internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
 
     public void Dispose()
     {
+        LateSignals.IgnoreUntilExit(); // registered before ours go: no gap in which a signal kills the process
         foreach (var r in _registrations)
         {
             r.Dispose();

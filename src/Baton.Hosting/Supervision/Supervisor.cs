@@ -68,7 +68,9 @@ public sealed partial class Supervisor
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => OnSignal(ctx, "SIGQUIT", () => Upgrade("SIGQUIT", null)));
         using var usr2 = PosixSignalRegistration.Create((PosixSignal)Processes.SIGUSR2, ctx => OnSignal(ctx, "SIGUSR2", () => Upgrade("SIGUSR2", null)));
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => OnSignal(ctx, "SIGHUP", () => Apply(SupervisorTrigger.Reload, "SIGHUP")));
-        return await RunLoopAsync().ConfigureAwait(false);
+        int code = await RunLoopAsync().ConfigureAwait(false);
+        LateSignals.IgnoreUntilExit();
+        return code;
     }
 
     /// <summary>The event loop without signal registrations (tests post triggers with <see cref="Post"/>).</summary>

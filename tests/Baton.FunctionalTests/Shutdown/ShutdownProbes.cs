@@ -48,7 +48,8 @@ internal static class ShutdownProbes
         while (true)
         {
             var status = await StatusAsync(host);
-            if (status.GetProperty("inFlight").GetInt32() - 1 >= requests)
+            // The admin listener has its own server: /status itself is not in flight.
+            if (status.GetProperty("inFlight").GetInt32() >= requests)
             {
                 return;
             }
