@@ -1,4 +1,5 @@
 using Baton.Hosting.Draining;
+using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,8 +15,8 @@ namespace Baton.Hosting.Health;
 /// The admin listener on a Kestrel server of its own, so that it keeps answering while the main
 /// server stops: readiness 503 and <c>/status</c> with the drain's progress can be watched through
 /// the whole drain, until the process exits (nginx and Envoy keep their status/admin endpoints up
-/// the same way). After an upgrade's handoff the old process takes no new admin connections
-/// (its listening fds leave the epoll set), so probes reach the new process only. Its pipeline is
+/// the same way). After an upgrade's handoff the old process stops its admin server at once (the
+/// new process answers on the same socket), so probes reach the new process only. Its pipeline is
 /// Baton's endpoints and a 404; nothing is proxied.
 /// </summary>
 public sealed class AdminServer : IAsyncDisposable
@@ -24,6 +25,7 @@ public sealed class AdminServer : IAsyncDisposable
     private readonly ListenerInfo _listener;
     private readonly KestrelServer _server;
     private bool _started;
+    private Task? _stopped;
 
     /// <param name="services">The app's services (the lifecycle, the tracker, the listener table).</param>
     /// <param name="listener">What the admin listener is (its name; <see cref="ListenerInfo.IsAdmin"/> true).</param>
@@ -34,6 +36,14 @@ public sealed class AdminServer : IAsyncDisposable
         Options = new KestrelServerOptions { ApplicationServices = services, AddServerHeader = false };
         _server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(Options),
             services.GetRequiredService<IConnectionListenerFactory>(), services.GetRequiredService<ILoggerFactory>());
+        // After a handoff the new process answers on the same address: let go of it at once.
+        services.GetRequiredService<LifecycleState>().PhaseChanged += (previous, now) =>
+        {
+            if (now == LifecyclePhase.UpgradeDraining)
+            {
+                _ = StopAsync();
+            }
+        };
     }
 
     /// <summary>Where the admin listener is added (<c>ListenHandle</c>) before <see cref="StartAsync"/>.</summary>
@@ -53,16 +63,25 @@ public sealed class AdminServer : IAsyncDisposable
         return _server.StartAsync(new Application(app.Build(), _services, _listener), cancellationToken);
     }
 
-    /// <summary>Stops it: the last thing before the process exits.</summary>
+    /// <summary>Stops it: the last thing before the process exits (or right after an upgrade's handoff).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_started)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await _server.StopAsync(cts.Token).ConfigureAwait(false);
-        }
-
+        await StopAsync().ConfigureAwait(false);
         _server.Dispose();
+    }
+
+    private Task StopAsync()
+    {
+        lock (_server)
+        {
+            return _stopped ??= _started ? StopServerAsync() : Task.CompletedTask;
+        }
+    }
+
+    private async Task StopServerAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _server.StopAsync(cts.Token).ConfigureAwait(false);
     }
 
     private sealed class Application(RequestDelegate pipeline, IServiceProvider services, ListenerInfo listener) : IHttpApplication<HttpContext>

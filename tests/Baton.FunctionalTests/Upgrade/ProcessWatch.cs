@@ -82,7 +82,7 @@ internal static partial class ProcessWatch
     }
 
     /// <summary>True when the process has a thread whose name starts with <paramref name="threadPrefix"/>.</summary>
-    public static bool HasThread(int pid, string threadPrefix) => Directory.EnumerateDirectories($"/proc/{pid}/task").Any(task =>
+    public static bool HasThread(int pid, string threadPrefix) => Directory.Exists($"/proc/{pid}/task") && Directory.EnumerateDirectories($"/proc/{pid}/task").Any(task =>
     {
         try
         {
