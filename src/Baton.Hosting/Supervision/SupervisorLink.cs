@@ -16,14 +16,16 @@ internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
 {
     private readonly HandoffIntake _intake;
     private readonly ShutdownCoordinator _lifecycle;
+    private readonly ListenerTable _table;
     private readonly LifecycleOptions _options;
     private readonly ILogger _logger;
     private TaskCompletionSource<UpgradeResult>? _pending;
 
-    public SupervisorLink(HandoffIntake intake, ShutdownCoordinator lifecycle, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
+    public SupervisorLink(HandoffIntake intake, ShutdownCoordinator lifecycle, ListenerTable table, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
     {
         _intake = intake;
         _lifecycle = lifecycle;
+        _table = table;
         _options = options.Value;
         _logger = logger;
     }
@@ -121,6 +123,12 @@ internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
                     _pending?.TrySetResult(new UpgradeResult(message.Succeeded, message.Reason ?? "", message.Pid, message.IsRefusal));
                     break;
                 case HandoffMessage.Drain:
+                    // The next worker serves on these sockets: mark them before anything can stop (and filter) them.
+                    foreach (var l in _table.Listeners)
+                    {
+                        l.Sharing = ListenerSharing.HandedOver;
+                    }
+
                     await _lifecycle.DrainOrderedAsync($"the supervisor started pid {message.Pid}; draining this worker").ConfigureAwait(false);
                     break;
             }
