@@ -45,6 +45,7 @@ internal static partial class ObservabilityExtensions
         otel.WithMetrics(m =>
         {
             m.AddMeter(Meters);
+            m.AddView(MetricCardinality.View);
             m.AddReader(sp =>
             {
                 // Instruments observed at collection time exist from the start.

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Baton.Proxy;
 
@@ -12,6 +14,26 @@ namespace Baton.Proxy;
 /// </summary>
 internal sealed class DeferredDataProtectionProvider : IDataProtectionProvider
 {
+    /// <summary>
+    /// Registers this provider in place of the key ring that YARP's <c>AddReverseProxy</c> adds
+    /// (<c>AddDataProtection</c>). Call after <c>AddReverseProxy</c>: it also removes data
+    /// protection's hosted service, which at every start read the key ring from
+    /// <c>~/.aspnet/DataProtection-Keys</c> (or created one there), parsed its XML and built its
+    /// encryptor — OpenSSL loaded, and start-up work, for a key ring nothing in Baton uses.
+    /// </summary>
+    public static void Replace(IServiceCollection services)
+    {
+        services.Replace(ServiceDescriptor.Singleton<IDataProtectionProvider>(new DeferredDataProtectionProvider()));
+        var dataProtection = typeof(EphemeralDataProtectionProvider).Assembly;
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType?.Assembly == dataProtection)
+            {
+                services.RemoveAt(i);
+            }
+        }
+    }
+
     private readonly Lazy<IDataProtectionProvider> _inner = new(() => new EphemeralDataProtectionProvider(), LazyThreadSafetyMode.ExecutionAndPublication);
 
     public IDataProtector CreateProtector(string purpose) => new DeferredProtector(() => _inner.Value.CreateProtector(purpose));

@@ -227,8 +227,6 @@ public static partial class ProxyHost
         ConfigureLogging(builder.Logging, run.JsonLogs, root.GetSection("Logging"));
 
         builder.Services.AddRouting();
-        // Session-affinity cookies are protected with a per-process key (no key ring on disk), made on first use.
-        builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new DeferredDataProtectionProvider());
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(certificates);
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
@@ -240,6 +238,8 @@ public static partial class ProxyHost
         builder.Services.AddSingleton<IForwarderHttpClientFactory>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddSingleton<IPostDrainStep>(sp => sp.GetRequiredService<UpstreamPools>());
         builder.Services.AddReverseProxy().LoadFromConfig(root.GetSection("ReverseProxy")).AddBatonUpstreams(settings.Upstreams).AddConnectionHeaderRemoval();
+        // Session-affinity cookies are protected with a per-process key (no key ring on disk), made on first use.
+        DeferredDataProtectionProvider.Replace(builder.Services);
         builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
 
         // WebApplication resolves the server (and so Kestrel's options) while it is built, before

@@ -62,5 +62,27 @@ public class NativeExecutableTests
         Assert.NotEqual(Path.GetFullPath(Configured), ExecutableOf(jit.Pid));
     }
 
+    [Fact]
+    public async Task Run_WithoutTlsOrAffinityCookies_LoadsNoOpenSsl_AndReadsNoKeyRing()
+    {
+        await using var host = await BatonTestHost.CreateAsync();
+        host.WriteConfig();
+        var home = Directory.CreateTempSubdirectory("baton-home-");
+        try
+        {
+            await using var baton = BatonProcess.Start(["run", "--config", host.ConfigPath, "--log-format", "json"], new Dictionary<string, string> { ["HOME"] = home.FullName });
+            await baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout);
+
+            // ASP.NET Core's data protection (added by YARP) made or read a key ring in
+            // ~/.aspnet/DataProtection-Keys at every start, and loaded OpenSSL for it.
+            Assert.DoesNotContain("libssl", File.ReadAllText($"/proc/{baton.Pid}/maps"));
+            Assert.False(Directory.Exists(Path.Combine(home.FullName, ".aspnet")), "a key ring was written under HOME");
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
     private static string ExecutableOf(int pid) => new FileInfo($"/proc/{pid}/exe").LinkTarget!;
 }
