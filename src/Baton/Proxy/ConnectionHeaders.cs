@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -16,38 +18,58 @@ namespace Baton.Proxy;
 /// <para>
 /// Never removed, even when named: <c>Upgrade</c> and <c>TE</c> (YARP forwards a WebSocket upgrade
 /// and gRPC's <c>TE: trailers</c> by them), <c>Host</c>, <c>Content-Length</c> and
-/// <c>Transfer-Encoding</c> (framing). The request side runs before YARP's transforms, so a client
-/// cannot name <c>X-Forwarded-For</c> to strip what Baton adds.
+/// <c>Transfer-Encoding</c> (framing). The request side runs first in the app, before Baton adds
+/// anything, so a client cannot name <c>X-Forwarded-For</c> to strip what Baton adds.
 /// </para>
 /// <para>
-/// Known gap (Kestrel, measured on .NET 10): when a request's Connection options are exactly one
-/// of <c>close</c>, <c>keep-alive</c> or <c>upgrade</c> besides custom tokens
-/// (<c>Connection: close, X-Secret</c>), Kestrel's HTTP/1.1 parser replaces the header's value by its
-/// own constant ("close") before any middleware runs, so the nominated names are no longer visible
-/// and those headers are still forwarded. Every other request, and every response, is handled.
+/// The request side reads the header as the client sent it (<see cref="SentConnectionHeader"/>):
+/// Kestrel rewrites <c>Connection: close, X-Secret</c> to <c>Connection: close</c> before any
+/// middleware runs. Once the request ended it removes <c>Connection</c> itself, so that Kestrel decodes
+/// the next request's value on that connection instead of reusing this one's string.
 /// </para>
 /// <para>
 /// Cost: a request without <c>Connection</c> (every HTTP/2 one) reads one header field; one with
-/// only <c>close</c> / <c>keep-alive</c> / <c>upgrade</c> scans it without allocating. Only a
-/// nominated header name is turned into a string, to remove it.
+/// <c>Connection</c> scans it, and turns only a nominated header name into a string, to remove it.
 /// </para>
 /// </remarks>
 internal static class ConnectionHeaders
 {
-    /// <summary>The request side: first in the proxy pipeline, on the incoming headers.</summary>
-    public static IReverseProxyApplicationBuilder UseConnectionHeaderRemoval(this IReverseProxyApplicationBuilder proxy)
+    /// <summary>
+    /// The request side: first in the app, on the lines the client sent (Kestrel's value only on a
+    /// connection without <see cref="SentConnectionHeader"/>'s holder).
+    /// </summary>
+    public static IApplicationBuilder UseConnectionHeaderRemoval(this IApplicationBuilder app)
     {
-        proxy.Use(static (context, next) =>
+        app.Use(static (context, next) =>
         {
-            var connection = context.Request.Headers.Connection;
-            if (connection.Count != 0)
+            var sent = SentConnectionHeader.Current?.Take() ?? default;
+            var connection = sent.Count != 0 ? sent : context.Request.Headers.Connection;
+            if (connection.Count == 0)
             {
-                RemoveNominated(connection, context.Request.Headers);
+                return next(context);
             }
 
-            return next(context);
+            RemoveNominated(connection, context.Request.Headers);
+            return ForgetAfterAsync(context, next);
         });
-        return proxy;
+        return app;
+    }
+
+    // Kestrel decodes the next request's first Connection line only when it differs from this
+    // request's value; an equal one reuses that string without decoding it, so the capture would
+    // miss it. With no value left there is nothing to reuse. Removed only after the request: YARP
+    // forwards a WebSocket upgrade by it. What the capture saw meanwhile (trailers) is dropped too.
+    private static async Task ForgetAfterAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Request.Headers.Remove(HeaderNames.Connection);
+            SentConnectionHeader.Current?.Take();
+        }
     }
 
     /// <summary>The response side: a response transform, after YARP copied the upstream's headers.</summary>

@@ -249,6 +249,7 @@ public static partial class ProxyHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            k.CaptureSentConnectionHeader();
             settings.Limits.ApplyTo(k.Limits);
             kestrel = k;
         });
@@ -256,12 +257,12 @@ public static partial class ProxyHost
         var app = builder.Build();
         try
         {
+            app.UseConnectionHeaderRemoval();
             app.UseBatonObservability();
             app.UseBatonLifecycle();
             app.UseBatonRoutePolicies();
             app.MapReverseProxy(proxy =>
             {
-                proxy.UseConnectionHeaderRemoval();
                 proxy.UseBatonRetries();
                 proxy.UseSessionAffinity();
                 proxy.UseLoadBalancing();
@@ -341,6 +342,7 @@ public static partial class ProxyHost
             }
 
             lo.UseBatonTracking(new ListenerInfo(l.Key, l.IsAdmin, l.HealthEndpoints));
+            lo.UseSentConnectionHeader();
             // Without TLS there is no ALPN: Http1AndHttp2 serves HTTP/1.1 (docs/configuration.md), said
             // here rather than by Kestrel's warning on every start.
             lo.Protocols = !l.IsTls && l.Protocols == HttpProtocols.Http1AndHttp2 ? HttpProtocols.Http1 : l.Protocols;

@@ -58,10 +58,11 @@ public sealed class RawHttp1Connection : IDisposable
     /// <param name="pathAndQuery">The request target.</param>
     /// <param name="timeout">For the whole exchange.</param>
     /// <param name="headerLines">More header lines, verbatim, each ending with CRLF (a header given twice, odd spacing).</param>
-    public async Task<RawHttpResponse> GetAsync(string pathAndQuery, TimeSpan timeout, string headerLines = "")
+    /// <param name="version">The request line's version (<c>HTTP/1.0</c> needs <c>Connection: keep-alive</c> to keep the connection).</param>
+    public async Task<RawHttpResponse> GetAsync(string pathAndQuery, TimeSpan timeout, string headerLines = "", string version = "HTTP/1.1")
     {
         using var cts = new CancellationTokenSource(timeout);
-        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {_socket.RemoteEndPoint}\r\n{headerLines}\r\n";
+        var request = $"GET {pathAndQuery} {version}\r\nHost: {_socket.RemoteEndPoint}\r\n{headerLines}\r\n";
         await _socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cts.Token);
         var head = await ReadLineBlockAsync(cts.Token);
         var lines = head.Split("\r\n");
