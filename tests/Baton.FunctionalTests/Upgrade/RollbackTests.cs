@@ -58,6 +58,55 @@ public class RollbackTests
             good: rig => rig.ReExecAsync(),
             childSays: "baton: config error: Baton:Lifecycle:DrainTimeout = 'banana'");
 
+    // Defect 2 of issue 11: every fallible step of the new process (PID file, upgrade socket) runs
+    // before it reports ready. A path that is a directory passes `check` (its parent is writable)
+    // and fails only when written, so it shows the order; a missing directory fails `check` (N1).
+    [Theory]
+    [InlineData("PidFile", "PID file")]
+    [InlineData("SocketPath", "upgrade socket")]
+    public Task NewProcessCannotWriteItsPidFileOrBindItsUpgradeSocket_ReportsFailedBeforeReadyRolledBackAndOldKeepsServing(string key, string what)
+    {
+        string? saved = null;
+        return RollbackAsync(
+            configure: _ => { },
+            breakIt: rig =>
+            {
+                saved = rig.Host.Lifecycle[key]!.GetValue<string>();
+                rig.Host.Lifecycle[key] = Directory.CreateDirectory(Path.Combine(rig.Host.Work.FullName, "a-directory")).FullName;
+                rig.Host.WriteConfig();
+            },
+            fixIt: rig =>
+            {
+                rig.Host.Lifecycle[key] = saved!;
+                rig.Host.WriteConfig();
+            },
+            reason: ["failed: ", what, "a-directory"],
+            good: rig => rig.ReExecAsync());
+    }
+
+    [Theory]
+    [InlineData("PidFile", "baton.pid")]
+    [InlineData("SocketPath", "baton.sock")]
+    public Task NewConfigNamesAMissingDirectory_ChildReportsTheConfigErrorRolledBackAndOldKeepsServing(string key, string file)
+    {
+        string? saved = null;
+        return RollbackAsync(
+            configure: _ => { },
+            breakIt: rig =>
+            {
+                saved = rig.Host.Lifecycle[key]!.GetValue<string>();
+                rig.Host.Lifecycle[key] = Path.Combine(rig.Host.Work.FullName, "missing", file);
+                rig.Host.WriteConfig();
+            },
+            fixIt: rig =>
+            {
+                rig.Host.Lifecycle[key] = saved!;
+                rig.Host.WriteConfig();
+            },
+            reason: ["failed: config error", $"Baton:Lifecycle:{key}", "the directory does not exist"],
+            good: rig => rig.ReExecAsync());
+    }
+
     private async Task RollbackAsync(Action<UpgradeRig> configure, Action<UpgradeRig> breakIt, Action<UpgradeRig> fixIt,
         string[] reason, Func<UpgradeRig, Task<UpgradeStep>> good, TimeSpan? minimum = null, string? childSays = null)
     {
