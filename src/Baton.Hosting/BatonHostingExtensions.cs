@@ -45,9 +45,12 @@ public static class BatonHostingExtensions
             host.ShutdownTimeout = lifecycle.Value.DrainTimeout + lifecycle.Value.FastStopTimeout + TimeSpan.FromSeconds(10));
 
         // Registered after Kestrel's own socket transport, so Kestrel picks this one.
+        services.TryAddSingleton<ListenerKeys>();
         services.AddSingleton<IConnectionListenerFactory>(sp => new OwnedListenerFactory(
             new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
-            sp.GetRequiredService<ListenerTable>()));
+            sp.GetRequiredService<ListenerTable>(),
+            sp.GetRequiredService<ListenerKeys>(),
+            sp.GetRequiredService<IOptions<SocketTransportOptions>>().Value.Backlog));
         return services;
     }
 
@@ -90,10 +93,40 @@ public static class BatonHostingExtensions
 public static class BatonUpgradeExtensions
 {
     /// <summary>
-    /// Registers the handoff: <paramref name="intake"/> (how this process got its sockets), systemd
-    /// notifications, the <see cref="ReadyAnnouncer"/>, and, when <paramref name="enabled"/>, the
-    /// upgrade coordinator (SIGQUIT, <c>POST /upgrade</c>) and the upgrade socket.
+    /// Registers the handoff for an app that reads it from its environment: on SIGQUIT (or
+    /// <c>POST /upgrade</c>) this process starts its own command line again
+    /// (<see cref="LifecycleOptions.UpgradeCommand"/> overrides it), hands its listening sockets to
+    /// the new process, and drains once that one reports ready; a new process that fails leaves
+    /// this one serving. Call after <see cref="BatonHostingExtensions.AddBatonLifecycle"/>; every
+    /// endpoint Kestrel binds by address is handed over (name them with
+    /// <see cref="BatonListenOptionsExtensions.UseBatonHandoffKey"/>).
     /// </summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="upgradeFromSocket">True when this process should take the listeners from the running
+    /// one's upgrade socket (<see cref="LifecycleOptions.SocketPath"/>), as <c>baton run --upgrade</c> does.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddBatonUpgrades(this IServiceCollection services, bool upgradeFromSocket = false)
+    {
+        var intake = HandoffIntake.FromEnvironment(upgradeFromSocket);
+        if (intake.Error is { } error)
+        {
+            intake.ReportFailureAsync(error).GetAwaiter().GetResult();
+            throw new HandoffException(error);
+        }
+
+        return services.AddBatonUpgrades(intake, enabled: true);
+    }
+
+    /// <summary>
+    /// Registers the handoff: <paramref name="intake"/> (how this process got its sockets), systemd
+    /// notifications, the new process's start-up steps (receive, claim, prepare, ready), and, when
+    /// <paramref name="enabled"/>, the upgrade coordinator (SIGQUIT, <c>POST /upgrade</c>) and the
+    /// upgrade socket.
+    /// </summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="intake">What this process was handed, read before the host was built (<see cref="HandoffIntake.FromEnvironment"/>).</param>
+    /// <param name="enabled">False registers the start-up steps only: this process cannot be upgraded.</param>
+    /// <returns><paramref name="services"/>.</returns>
     public static IServiceCollection AddBatonUpgrades(this IServiceCollection services, HandoffIntake intake, bool enabled)
     {
         services.AddSingleton(intake);
@@ -109,6 +142,8 @@ public static class BatonUpgradeExtensions
         {
             services.AddSingleton<IStopListener>(sp => sp.GetRequiredService<SupervisorLink>());
         }
+
+        services.AddHostedService<HandoffStartup>();
 
         if (intake.Supervised)
         {

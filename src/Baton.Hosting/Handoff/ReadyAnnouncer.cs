@@ -9,12 +9,15 @@ using Microsoft.Extensions.Options;
 namespace Baton.Hosting.Handoff;
 
 /// <summary>
-/// Announces that this process serves (step N5 of docs/upgrade.md), once its listeners accept:
-/// reports ready to the old process, writes the PID file atomically, tells systemd
-/// (<c>MAINPID=</c> when this process took over from another, then <c>READY=1</c>), and opens the
-/// upgrade socket. Later tells systemd <c>STOPPING=1</c> when a real shutdown begins.
+/// Steps N4–N5 of docs/upgrade.md, in an order where nothing can fail after ready (issue 11,
+/// defect 2): <see cref="Prepare"/> (before Kestrel starts) writes the PID file's temporary file
+/// and binds the upgrade socket under a private name; a failure there is reported as
+/// <c>failed</c>, so the old process keeps serving. <see cref="AnnounceAsync"/> (once the
+/// listeners accept) reports ready to the old process, renames the PID file into place, tells
+/// systemd (<c>MAINPID=</c> when this process took over from another, then <c>READY=1</c>), and
+/// takes the upgrade socket's path. Later tells systemd <c>STOPPING=1</c> when a real shutdown begins.
 /// </summary>
-internal sealed partial class ReadyAnnouncer
+internal sealed partial class ReadyAnnouncer : IDisposable
 {
     private readonly HandoffIntake _intake;
     private readonly SystemdNotifier _systemd;
@@ -24,6 +27,7 @@ internal sealed partial class ReadyAnnouncer
     private readonly SupervisorLink _supervisor;
     private readonly IHostApplicationLifetime _appLifetime;
     private readonly ILogger _logger;
+    private string? _pidTemp;
 
     public ReadyAnnouncer(HandoffIntake intake, SystemdNotifier systemd, LifecycleState state, IOptions<LifecycleOptions> options,
         UpgradeSocketServer upgradeSocket, SupervisorLink supervisor, IHostApplicationLifetime appLifetime, ILogger<ReadyAnnouncer> logger)
@@ -38,6 +42,29 @@ internal sealed partial class ReadyAnnouncer
         _logger = logger;
     }
 
+    /// <summary>Every fallible step of N5, before ready. Returns the one-line reason of the first that fails.</summary>
+    public string? Prepare()
+    {
+        if (_intake.Supervised)
+        {
+            return null; // the supervisor writes the PID file and owns the upgrade socket
+        }
+
+        if (_options.PidFile is { Length: > 0 } pidFile)
+        {
+            try
+            {
+                _pidTemp = PidFile.Prepare(pidFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return $"PID file {pidFile}: {ex.Message}";
+            }
+        }
+
+        return _upgradeSocket.Bind();
+    }
+
     public async Task AnnounceAsync()
     {
         await _intake.ReportReadyAsync().ConfigureAwait(false);
@@ -48,9 +75,9 @@ internal sealed partial class ReadyAnnouncer
             return;
         }
 
-        if (_options.PidFile is { } pidFile)
+        if (_options.PidFile is { } pidFile && Interlocked.Exchange(ref _pidTemp, null) is { } temp)
         {
-            PidFile.Write(pidFile);
+            PidFile.Commit(temp, pidFile);
             Log.PidFileWritten(_logger, pidFile, Environment.ProcessId);
             _appLifetime.ApplicationStopped.Register(() =>
             {
@@ -72,6 +99,15 @@ internal sealed partial class ReadyAnnouncer
             }
         };
         _upgradeSocket.Start();
+    }
+
+    /// <summary>Removes a prepared PID file that was never committed (this process did not become ready).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _pidTemp, null) is { } temp)
+        {
+            PidFile.Discard(temp);
+        }
     }
 
     private static partial class Log

@@ -22,6 +22,7 @@ internal sealed partial class UpgradeSocketServer : IDisposable
     private readonly LifecycleState _state;
     private readonly ILogger _logger;
     private Socket? _listener;
+    private (Socket Listener, string Path)? _bound;
     private bool _handedOver;
 
     public UpgradeSocketServer(IOptions<LifecycleOptions> options, UpgradeCoordinator coordinator, LifecycleState state, ILogger<UpgradeSocketServer> logger)
@@ -32,23 +33,56 @@ internal sealed partial class UpgradeSocketServer : IDisposable
         _logger = logger;
     }
 
-    public void Start()
+    /// <summary>
+    /// Binds the socket under a private name beside <c>Lifecycle:SocketPath</c> and listens: the
+    /// fallible part, done before this process reports ready (issue 11, defect 2). Returns the
+    /// one-line reason when it cannot; nothing answers on the path until <see cref="Start"/>.
+    /// </summary>
+    public string? Bind()
     {
         if (!_options.EnableZeroDowntime || _options.SocketPath is not { } path)
+        {
+            return null;
+        }
+
+        if (Directory.Exists(path))
+        {
+            return $"upgrade socket {path}: is a directory";
+        }
+
+        // Bind a private name, then (Start) rename it over the path: the takeover from a stale
+        // file, or from the generation this one replaced, is atomic. .NET unlinks the name it bound
+        // when the socket is disposed; that is the private name, never the path a newer generation owns.
+        var bound = $"{path}.{Environment.ProcessId}";
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            File.Delete(bound);
+            listener.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(8);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or UnauthorizedAccessException)
+        {
+            listener.Dispose();
+            return $"upgrade socket {path}: cannot bind {bound}: {ex.Message}";
+        }
+
+        _bound = (listener, bound);
+        return null;
+    }
+
+    /// <summary>After ready: takes the path (a rename within one directory) and accepts.</summary>
+    public void Start()
+    {
+        if (_bound is not { } prepared || _options.SocketPath is not { } path)
         {
             return;
         }
 
-        // Bind a private name, then rename it over the path: the takeover from a stale file, or
-        // from the generation this one replaced, is atomic. .NET unlinks the name it bound when the
-        // socket is disposed; that is the private name, never the path a newer generation owns.
-        var bound = $"{path}.{Environment.ProcessId}";
-        File.Delete(bound);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(bound));
-        File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(8);
-        File.Move(bound, path, overwrite: true);
+        _bound = null;
+        var listener = prepared.Listener;
+        File.Move(prepared.Path, path, overwrite: true);
         _listener = listener;
         _state.PhaseChanged += OnPhaseChanged;
         Log.Listening(_logger, path);
@@ -57,6 +91,12 @@ internal sealed partial class UpgradeSocketServer : IDisposable
 
     public void Dispose()
     {
+        if (_bound is { } prepared)
+        {
+            _bound = null;
+            prepared.Listener.Dispose(); // bound but never started: .NET unlinks the private name
+        }
+
         _state.PhaseChanged -= OnPhaseChanged;
         var listener = Interlocked.Exchange(ref _listener, null);
         if (listener is null)

@@ -1,4 +1,5 @@
 using Baton.Hosting.Draining;
+using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -19,21 +20,30 @@ namespace Baton.Hosting.Health;
 /// new process answers on the same socket), so probes reach the new process only. Its pipeline is
 /// Baton's endpoints and a 404; nothing is proxied.
 /// </summary>
-public sealed class AdminServer : IAsyncDisposable
+internal sealed class AdminServer : IServerBeforeReady, IAsyncDisposable
 {
     private readonly IServiceProvider _services;
     private readonly ListenerInfo _listener;
     private readonly KestrelServer _server;
     private bool _started;
+    private bool _disposed;
     private Task? _stopped;
 
     /// <param name="services">The app's services (the lifecycle, the tracker, the listener table).</param>
     /// <param name="listener">What the admin listener is (its name; <see cref="ListenerInfo.IsAdmin"/> true).</param>
-    public AdminServer(IServiceProvider services, ListenerInfo listener)
+    /// <param name="endPoint">Where it listens (loopback TCP or a Unix socket); handed over under <see cref="ListenerInfo.Name"/>.</param>
+    /// <param name="backlog">Its listen backlog; null: Kestrel's default.</param>
+    /// <param name="unixMode">The mode of its Unix socket file; null: the umask's.</param>
+    public AdminServer(IServiceProvider services, ListenerInfo listener, System.Net.EndPoint endPoint, int? backlog = null, UnixFileMode? unixMode = null)
     {
         _services = services;
         _listener = listener;
         Options = new KestrelServerOptions { ApplicationServices = services, AddServerHeader = false };
+        Options.Listen(endPoint, lo =>
+        {
+            lo.UseBatonHandoffKey(listener.Name, backlog, unixMode);
+            lo.Protocols = HttpProtocols.Http1;
+        });
         _server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(Options),
             services.GetRequiredService<IConnectionListenerFactory>(), services.GetRequiredService<ILoggerFactory>());
         // After a handoff the new process answers on the same address: let go of it at once.
@@ -46,10 +56,9 @@ public sealed class AdminServer : IAsyncDisposable
         };
     }
 
-    /// <summary>Where the admin listener is added (<c>ListenHandle</c>) before <see cref="StartAsync"/>.</summary>
-    public KestrelServerOptions Options { get; }
+    private KestrelServerOptions Options { get; }
 
-    /// <summary>Starts accepting on the admin listener.</summary>
+    /// <summary>Starts accepting on the admin listener (the new process's start-up does it, before ready).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var app = new ApplicationBuilder(_services);
@@ -67,10 +76,20 @@ public sealed class AdminServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        lock (_server)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         _server.Dispose();
     }
 
-    private Task StopAsync()
+    public Task StopAsync()
     {
         lock (_server)
         {

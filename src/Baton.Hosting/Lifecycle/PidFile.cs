@@ -40,31 +40,57 @@ public static class PidFile
         return $"Lifecycle:PidFile {path} names pid {pid}, a running Baton: another instance uses this PID file; stop it or give this instance its own PidFile";
     }
 
-    /// <summary>Writes this process's pid atomically (mode 0644).</summary>
-    /// <exception cref="IOException">The directory is missing or not writable; the message names the path.</exception>
-    public static void Write(string path)
+    /// <summary>Writes this process's pid atomically (mode 0644): <see cref="Prepare"/>, then <see cref="Commit"/>.</summary>
+    /// <exception cref="IOException">The directory is missing or not writable, or the path is a directory; the message names the path.</exception>
+    public static void Write(string path) => Commit(Prepare(path), path);
+
+    /// <summary>
+    /// The fallible half (issue 11, defect 2: done before ready): writes the pid to a new temp file
+    /// beside <paramref name="path"/> and returns its name. A missing or read-only directory, or a
+    /// path that is a directory, fails here.
+    /// </summary>
+    /// <exception cref="IOException">The message names the path.</exception>
+    public static string Prepare(string path)
     {
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new IOException($"{full} is a directory");
+        }
+
         var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             // CreateNew is O_CREAT|O_EXCL: it fails on any existing name, a symlink included, and never follows one.
-            using (var stream = new FileStream(temp, new FileStreamOptions
+            using var stream = new FileStream(temp, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-            }))
-            {
-                stream.Write(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}\n")));
-            }
-
-            File.Move(temp, full, overwrite: true);
+            });
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}\n")));
         }
         catch
         {
-            File.Delete(temp);
+            Discard(temp);
             throw;
+        }
+
+        return temp;
+    }
+
+    /// <summary>The other half (after ready): renames the prepared <paramref name="temp"/> over <paramref name="path"/> (rename(2), one directory).</summary>
+    public static void Commit(string temp, string path) => File.Move(temp, Path.GetFullPath(path), overwrite: true);
+
+    /// <summary>Removes a prepared temp file that will not be committed.</summary>
+    public static void Discard(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

@@ -92,100 +92,50 @@ public static partial class ProxyHost
         }
 
         app.Services.StartBatonObservability(); // metrics, trace context and the access log from the start
-        var plan = new List<(ListenerSettings Settings, OwnedListener Owned)>();
-        AdminServer? admin = null;
-        try
+        foreach (var l in settings.Listeners)
         {
-            try
-            {
-                await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                await intake.EnsureSoleInstanceAsync(settings.Lifecycle).ConfigureAwait(false);
-            }
-            catch (HandoffException ex)
-            {
-                Console.Error.WriteLine($"baton: {ex.Message}");
-                await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
-                table.Dispose();
-                return ExitCodes.Usage;
-            }
-
-            if (intake.Generation is { } generation)
-            {
-                app.Services.GetRequiredService<ProcessIdentity>().Generation = generation;
-            }
-
-            foreach (var l in AllListeners(settings))
-            {
-                plan.Add((l, table.Claim(l.Key, l.EndPoint, l.Backlog, UnixMode(l))));
-            }
-
-            foreach (var (l, owned) in plan)
-            {
-                if (l.Key == ListenerSettings.AdminKey)
-                {
-                    // Its own server: it answers through the whole drain, until the process exits.
-                    admin = new AdminServer(app.Services, new ListenerInfo(l.Key, IsAdmin: true, ServesHealth: true));
-                    admin.Options.ListenHandle((ulong)owned.Fd, lo => lo.Protocols = HttpProtocols.Http1);
-                }
-                else
-                {
-                    AddListener(kestrel, l, owned, certificates, app.Services);
-                }
-            }
-
-            table.CloseUnclaimed();
-            clock.Mark("listeners");
-            await app.StartAsync().ConfigureAwait(false);
-            if (admin is not null)
-            {
-                await admin.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            clock.Mark("kestrel start");
-        }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
-        {
-            Log.StartFailed(logger, ex.Message);
-            await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
-            if (admin is not null)
-            {
-                await admin.DisposeAsync().ConfigureAwait(false);
-            }
-
-            table.Dispose();
-            await app.DisposeAsync().ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-
-        var lifecycle = app.Services.GetRequiredService<LifecycleState>();
-        foreach (var (l, owned) in plan)
-        {
-            Log.Listening(logger, l.Key, owned.EndPoint.ToString() ?? l.Address, l.Protocols.ToString(), l.IsTls ? "https" : "http");
+            AddListener(kestrel, l, certificates, app.Services);
         }
 
         // The reloader watches the file from its construction: create it now, not at the first SIGHUP.
         _ = app.Services.GetRequiredService<IReloadHandler>();
         certificates.Start(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificates>());
-        if (lifecycle.Phase != LifecyclePhase.Running)
+        try
         {
-            // Stopped (SIGTERM) while starting: never report ready; a new process of an upgrade
-            // reports failed instead, so the old one keeps serving.
-            await intake.ReportFailureAsync($"stopped while starting ({lifecycle.Phase})").ConfigureAwait(false);
+            // Baton.Hosting runs the new process's steps around Kestrel's start (HandoffStartup):
+            // receive the handed-in sockets, every fallible step, claim each listener by key, then
+            // Running and ready — or failed, reported to the old process, which keeps serving.
+            await app.StartAsync().ConfigureAwait(false);
+            clock.Mark("start");
         }
-        else
+        catch (HandoffException ex)
         {
-            await app.Services.GetRequiredService<ReadyAnnouncer>().AnnounceAsync().ConfigureAwait(false);
+            Console.Error.WriteLine($"baton: {ex.Message}");
+            table.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            certificates.Dispose();
+            return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            Log.StartFailed(logger, ex.Message);
+            await intake.ReportFailureAsync(ex.Message).ConfigureAwait(false);
+            table.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            certificates.Dispose();
+            return ExitCodes.Error;
         }
 
-        clock.Mark("ready");
+        foreach (var owned in table.Listeners)
+        {
+            var l = AllListeners(settings).First(l => l.Key == owned.Key);
+            Log.Listening(logger, l.Key, owned.EndPoint.ToString() ?? l.Address, l.Protocols.ToString(), l.IsTls ? "https" : "http");
+        }
+
         Log.Started(logger, Environment.ProcessId, app.Services.GetRequiredService<ProcessIdentity>().Generation);
         clock.Log(logger);
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);
-        if (admin is not null)
-        {
-            await admin.DisposeAsync().ConfigureAwait(false);
-        }
 
         var outcome = app.Services.GetRequiredService<ShutdownOutcome>();
         await app.DisposeAsync().ConfigureAwait(false);
@@ -241,6 +191,11 @@ public static partial class ProxyHost
         // Session-affinity cookies are protected with a per-process key (no key ring on disk), made on first use.
         DeferredDataProtectionProvider.Replace(builder.Services);
         builder.Services.AddBatonUpgrades(intake, settings.Lifecycle.EnableZeroDowntime);
+        if (settings.Admin is { } admin)
+        {
+            // Its own server: it answers through the whole drain, until the process exits.
+            builder.Services.AddBatonAdminServer(admin.EndPoint, admin.Key, admin.Backlog, UnixMode(admin));
+        }
 
         // WebApplication resolves the server (and so Kestrel's options) while it is built, before
         // the listeners are claimed; the options instance is kept and the handles added later.
@@ -332,10 +287,11 @@ public static partial class ProxyHost
         return await supervisor.RunAsync().ConfigureAwait(false);
     }
 
-    private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, OwnedListener owned, TlsCertificates certificates, IServiceProvider services)
+    private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, TlsCertificates certificates, IServiceProvider services)
     {
-        kestrel.ListenHandle((ulong)owned.Fd, lo =>
+        kestrel.Listen(l.EndPoint, lo =>
         {
+            lo.UseBatonHandoffKey(l.Key, l.Backlog, UnixMode(l));
             if (l.MaxConnections is { } max)
             {
                 new ConnectionLimit(l.Key, max, services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionLimit>(), TimeProvider.System).AddTo(lo);
