@@ -1,14 +1,15 @@
-// A minimal API behind Baton. Baton.Hosting gives it, from the two calls marked (1) and (2):
-// SIGTERM → readiness 503 for the grace period → drain → exit 0; /livez, /readyz on a listener
-// that asks for them; and the app side of lossless deploys: while it drains, responses carry the
-// drain marker, requests it has not started are refused as "not processed" and HTTP/2 uploads
-// still arriving at the drain deadline are handed back to Baton, which replays them elsewhere.
+// A minimal API behind Baton, using Baton.Hosting's public API alone. From the calls marked
+// (1)–(3) it gets: SIGTERM → readiness 503 for the grace period → drain → exit 0; zero-downtime
+// upgrade — SIGQUIT starts this command line again, hands the listening socket to the new process
+// and drains once that one is ready (a new process that fails leaves this one serving); and the
+// app side of lossless deploys: while it drains, responses carry the drain marker, requests it has
+// not started are refused as "not processed" and HTTP/2 uploads still arriving at the drain
+// deadline are handed back to Baton, which replays them elsewhere.
 //
-//   dotnet Baton.Sample.dll --port 5000 [--name a] [--h2c] [--grace 00:00:01] [--drain 00:00:10]
+//   dotnet Baton.Sample.dll --port 5000 [--name a] [--h2c] [--grace 00:00:01] [--drain 00:00:10] [--pid-file PATH]
 using System.Net;
 using System.Security.Cryptography;
 using Baton.Hosting;
-using Baton.Hosting.Lifecycle;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 var options = SampleOptions.Parse(args);
@@ -21,13 +22,17 @@ builder.Services.AddBatonLifecycle(o =>
 {
     o.ShutdownGracePeriod = options.Grace;
     o.DrainTimeout = options.Drain;
-    o.EnableZeroDowntime = false;
+    o.PidFile = options.PidFile;
+    o.EnableZeroDowntime = true;
 });
+
+// (2) Zero-downtime upgrade: the endpoint below is handed to the new process on SIGQUIT.
+builder.Services.AddBatonUpgrades();
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port,
     lo => lo.Protocols = options.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1));
 
 var app = builder.Build();
-app.UseBatonLifecycle(); // (2) first in the pipeline
+app.UseBatonLifecycle(); // (3) first in the pipeline
 
 app.MapGet("/", () => $"hello from {options.Name}\n");
 app.MapGet("/whoami", () => options.Name);
@@ -62,7 +67,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 await app.RunAsync();
 
 /// <summary>The sample's command line.</summary>
-internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan Grace, TimeSpan Drain)
+internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan Grace, TimeSpan Drain, string? PidFile)
 {
     public static SampleOptions Parse(string[] args)
     {
@@ -72,6 +77,7 @@ internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan G
             Value("--name") ?? "sample",
             args.Contains("--h2c"),
             TimeSpan.Parse(Value("--grace") ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture),
-            TimeSpan.Parse(Value("--drain") ?? "00:00:10", System.Globalization.CultureInfo.InvariantCulture));
+            TimeSpan.Parse(Value("--drain") ?? "00:00:10", System.Globalization.CultureInfo.InvariantCulture),
+            Value("--pid-file"));
     }
 }

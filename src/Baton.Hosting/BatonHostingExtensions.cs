@@ -97,7 +97,7 @@ public static class BatonUpgradeExtensions
     /// <c>POST /upgrade</c>) this process starts its own command line again
     /// (<see cref="LifecycleOptions.UpgradeCommand"/> overrides it), hands its listening sockets to
     /// the new process, and drains once that one reports ready; a new process that fails leaves
-    /// this one serving. Call after <see cref="BatonHostingExtensions.AddBatonLifecycle"/>; every
+    /// this one serving. Upgrades run when <see cref="LifecycleOptions.EnableZeroDowntime"/> is true. Call after <see cref="BatonHostingExtensions.AddBatonLifecycle"/>; every
     /// endpoint Kestrel binds by address is handed over (name them with
     /// <see cref="BatonListenOptionsExtensions.UseBatonHandoffKey"/>).
     /// </summary>

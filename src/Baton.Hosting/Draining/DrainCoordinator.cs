@@ -60,7 +60,8 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    // The host listens: Running (readiness 200), unless a stop arrived while starting.
+    // The host listens: Running (readiness 200), unless a stop arrived while starting. Registered
+    // before the handoff's start-up steps, which report ready only in Running.
     public Task StartedAsync(CancellationToken cancellationToken) => _shutdown.ListeningAsync();
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
