@@ -6,7 +6,7 @@
 // not started are refused as "not processed" and HTTP/2 uploads still arriving at the drain
 // deadline are handed back to Baton, which replays them elsewhere.
 //
-//   dotnet Baton.Sample.dll --port 5000 [--name a] [--h2c] [--grace 00:00:01] [--drain 00:00:10] [--pid-file PATH]
+//   dotnet Baton.Sample.dll --port 5000 [--name a] [--h2c] [--grace 00:00:01] [--drain 00:00:10] [--pid-file PATH] [--log-format json]
 using System.Net;
 using System.Security.Cryptography;
 using Baton.Hosting;
@@ -15,7 +15,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 var options = SampleOptions.Parse(args);
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+if (options.JsonLogs)
+{
+    builder.Logging.AddJsonConsole(); // one JSON object per line, with EventId (as `baton run --log-format json`)
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+}
 
 // (1) The lifecycle: signals, grace period, drain.
 builder.Services.AddBatonLifecycle(o =>
@@ -67,7 +74,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 await app.RunAsync();
 
 /// <summary>The sample's command line.</summary>
-internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan Grace, TimeSpan Drain, string? PidFile)
+internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan Grace, TimeSpan Drain, string? PidFile, bool JsonLogs)
 {
     public static SampleOptions Parse(string[] args)
     {
@@ -78,6 +85,7 @@ internal sealed record SampleOptions(int Port, string Name, bool H2c, TimeSpan G
             args.Contains("--h2c"),
             TimeSpan.Parse(Value("--grace") ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture),
             TimeSpan.Parse(Value("--drain") ?? "00:00:10", System.Globalization.CultureInfo.InvariantCulture),
-            Value("--pid-file"));
+            Value("--pid-file"),
+            Value("--log-format") == "json");
     }
 }
