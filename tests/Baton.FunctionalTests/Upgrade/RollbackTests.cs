@@ -62,7 +62,7 @@ public class RollbackTests
     // before it reports ready. A path that is a directory passes `check` (its parent is writable)
     // and fails only when written, so it shows the order; a missing directory fails `check` (N1).
     [Theory]
-    [InlineData("PidFile", "PID file")]
+    [InlineData("PidFile", "PidFile")]
     [InlineData("SocketPath", "upgrade socket")]
     public Task NewProcessCannotWriteItsPidFileOrBindItsUpgradeSocket_ReportsFailedBeforeReadyRolledBackAndOldKeepsServing(string key, string what)
     {
