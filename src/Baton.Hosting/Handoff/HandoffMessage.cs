@@ -8,7 +8,7 @@ namespace Baton.Hosting.Handoff;
 /// stream socket. The <c>listeners</c> message carries the listening fds with SCM_RIGHTS, in the
 /// order of <see cref="Keys"/>. See docs/upgrade.md for the steps.
 /// </summary>
-public sealed record HandoffMessage
+internal sealed record HandoffMessage
 {
     public const string Hello = "hello";
     public const string Listeners = "listeners";

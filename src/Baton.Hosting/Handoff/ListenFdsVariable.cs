@@ -7,7 +7,7 @@ namespace Baton.Hosting.Handoff;
 /// <c>fd=key</c> pairs separated by commas (<c>3=public,4=@admin</c>); keys may contain ':'
 /// (an address) but not ',' or '='.
 /// </summary>
-public static class ListenFdsVariable
+internal static class ListenFdsVariable
 {
     public const string Name = "BATON_LISTEN_FDS";
 

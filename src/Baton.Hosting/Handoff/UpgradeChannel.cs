@@ -9,7 +9,7 @@ namespace Baton.Hosting.Handoff;
 /// (SCM_RIGHTS) on the listeners message. Received fds are close-on-exec; fds that arrive with any
 /// other message are closed on receipt, so a peer cannot make this process leak them.
 /// </summary>
-public sealed class UpgradeChannel : IDisposable
+internal sealed class UpgradeChannel : IDisposable
 {
     private readonly Socket _socket;
     private readonly byte[] _buffer = new byte[HandoffMessage.MaxLength];

@@ -3,7 +3,7 @@ using System.Text;
 namespace Baton.Hosting.Handoff;
 
 /// <summary>What a re-exec upgrade runs: <c>Lifecycle:UpgradeCommand</c>, else this process's own command line.</summary>
-public static class UpgradeCommandLine
+internal static class UpgradeCommandLine
 {
     /// <summary>Flags that must not pass to the re-exec'd process or a worker (it inherits its sockets instead).</summary>
     private static readonly string[] s_dropped = ["--upgrade", "--supervise"];

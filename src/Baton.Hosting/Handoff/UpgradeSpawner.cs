@@ -4,7 +4,7 @@ using Baton.Hosting.Interop;
 namespace Baton.Hosting.Handoff;
 
 /// <summary>A new process started for a re-exec upgrade.</summary>
-public interface ISpawnedProcess : IDisposable
+internal interface ISpawnedProcess : IDisposable
 {
     int Pid { get; }
 
@@ -18,7 +18,7 @@ public interface ISpawnedProcess : IDisposable
 }
 
 /// <summary>Starts the new process of a re-exec upgrade. A seam: unit tests start fakes that crash, hang or report ready.</summary>
-public interface IUpgradeSpawner
+internal interface IUpgradeSpawner
 {
     /// <summary>
     /// Starts <paramref name="command"/> with <paramref name="environment"/> added, inheriting

@@ -27,7 +27,7 @@ namespace Baton.Hosting.Supervision;
 /// exits with its exit code once every worker is gone.</item>
 /// </list>
 /// </summary>
-public sealed partial class Supervisor
+internal sealed partial class Supervisor
 {
     private readonly ListenerTable _table;
     private readonly IReadOnlyList<string> _workerCommand;

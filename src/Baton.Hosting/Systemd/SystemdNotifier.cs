@@ -10,7 +10,7 @@ namespace Baton.Hosting.Systemd;
 /// MAINPID=, STOPPING=1). With <c>NotifyAccess=all</c> the new process of a re-exec announces
 /// itself as MAINPID. Socket activation is <see cref="SocketActivation"/>.
 /// </summary>
-public sealed partial class SystemdNotifier
+internal sealed partial class SystemdNotifier
 {
     private readonly string? _notifySocket = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
     private readonly ILogger _logger;

@@ -264,27 +264,16 @@ public static partial class ProxyHost
     private static async Task<int> SuperviseAsync(RunOptions run, BatonSettings settings, HandoffIntake intake)
     {
         using var loggers = LoggerFactory.Create(b => ConfigureLogging(b, run.JsonLogs));
-        using var table = new ListenerTable(loggers.CreateLogger<ListenerTable>());
         try
         {
-            await intake.ReceiveAsync(table, settings.Lifecycle.SocketPath, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-            await intake.EnsureSoleInstanceAsync(settings.Lifecycle, hostsUpgradeSocket: false).ConfigureAwait(false);
-            foreach (var l in AllListeners(settings))
-            {
-                table.Claim(l.Key, l.EndPoint, l.Backlog, UnixMode(l));
-            }
-
-            table.CloseUnclaimed();
+            return await BatonSupervisor.RunAsync(intake, AllListeners(settings).Select(l => new BatonListener(l.Key, l.EndPoint, l.Backlog, UnixMode(l))),
+                settings.Lifecycle, loggers).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or HandoffException)
         {
             Console.Error.WriteLine($"baton: {ex.Message}");
             return ExitCodes.Error;
         }
-
-        var supervisor = new Supervisor(table, UpgradeCommandLine.Resolve(settings.Lifecycle.UpgradeCommand), settings.Lifecycle,
-            new SystemdNotifier(loggers.CreateLogger<SystemdNotifier>()), new ProcessSpawner(), loggers.CreateLogger<Supervisor>());
-        return await supervisor.RunAsync().ConfigureAwait(false);
     }
 
     private static void AddListener(KestrelServerOptions kestrel, ListenerSettings l, TlsCertificates certificates, IServiceProvider services)
