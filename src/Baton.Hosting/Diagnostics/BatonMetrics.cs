@@ -11,10 +11,12 @@ namespace Baton.Hosting.Diagnostics;
 /// </summary>
 public sealed class BatonMetrics : IDisposable
 {
+    /// <summary>The meter's name, to enable it in an exporter (OpenTelemetry, prometheus-net).</summary>
     public const string MeterName = "Baton";
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _upgrades;
 
+    /// <summary>Creates the meter and its instruments over the lifecycle's and the tracker's counts.</summary>
     public BatonMetrics(ILifecycle lifecycle, ConnectionTracker tracker, ProcessIdentity identity, ShutdownOutcome outcome)
     {
         _meter.CreateObservableGauge("lifecycle.phase", () => (int)lifecycle.Phase, description: "The lifecycle phase (LifecyclePhase as a number: 0 Starting, 1 Running, 2 GracePeriod, 3 Draining, 4 Aborting, 5 Stopped, 6 UpgradeStarting, 7 HandingOff, 8 UpgradeDraining).");
@@ -31,5 +33,6 @@ public sealed class BatonMetrics : IDisposable
     /// <summary>Counts one upgrade by its result.</summary>
     public void UpgradeFinished(string result) => _upgrades.Add(1, new KeyValuePair<string, object?>("result", result));
 
+    /// <summary>Disposes the meter.</summary>
     public void Dispose() => _meter.Dispose();
 }

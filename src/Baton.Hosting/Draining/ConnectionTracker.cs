@@ -17,6 +17,7 @@ public sealed class ConnectionTracker
     private long _served;
     private volatile TaskCompletionSource? _idleWaiter;
 
+    /// <summary>Creates an empty tracker; <paramref name="time"/> stamps connections and requests.</summary>
     public ConnectionTracker(TimeProvider time) => _time = time;
 
     /// <summary>Uploads from a replay-capable proxy that can be handed back at the drain deadline.</summary>

@@ -43,6 +43,7 @@ public sealed class HandoffIntake : IDisposable
         Error = error;
     }
 
+    /// <summary>How this process got its listeners: fresh, systemd, re-exec or the upgrade socket.</summary>
     public IntakeMode Mode { get; }
 
     /// <summary>True for a worker of the supervisor: it keeps the channel after ready and upgrades through it.</summary>
@@ -213,6 +214,7 @@ public sealed class HandoffIntake : IDisposable
         }
     }
 
+    /// <summary>Closes the channel to the old process (or the supervisor).</summary>
     public void Dispose()
     {
         _channel?.Dispose();
@@ -365,6 +367,7 @@ public sealed class HandoffIntake : IDisposable
 /// <summary>A handoff that cannot proceed; the message is one line naming what and why.</summary>
 public sealed class HandoffException : Exception
 {
+    /// <summary>Creates it with its one-line reason.</summary>
     public HandoffException(string message)
         : base(message)
     {

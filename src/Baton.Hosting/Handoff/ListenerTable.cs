@@ -18,6 +18,7 @@ public sealed partial class ListenerTable : IDisposable
     private readonly Dictionary<string, (int Fd, ListenerOrigin Origin)> _handedIn = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
 
+    /// <summary>Creates an empty table; <paramref name="logger"/> logs binds, adoptions and closes.</summary>
     public ListenerTable(ILogger<ListenerTable> logger) => _logger = logger;
 
     /// <summary>The listeners claimed so far, in claim order.</summary>

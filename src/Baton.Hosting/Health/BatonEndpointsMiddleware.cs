@@ -140,6 +140,7 @@ public interface IAdminEndpoint
     /// <summary>The exact path it answers.</summary>
     string Path { get; }
 
+    /// <summary>Answers a request to <see cref="Path"/> (the admin guards already passed).</summary>
     Task HandleAsync(HttpContext context);
 }
 

@@ -20,6 +20,7 @@ public sealed partial class LifecycleState : ILifecycle
     private int _illegal;
     private string? _deferredStop;
 
+    /// <summary>Starts in <see cref="LifecyclePhase.Starting"/>; <paramref name="time"/> stamps each phase change.</summary>
     public LifecycleState(TimeProvider time, ILogger<LifecycleState> logger)
     {
         _time = time;
