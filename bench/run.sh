@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - Baton against nginx, HAProxy, plain YARP and the upstream itself, in one run.
 #
-#   bench/run.sh            full run (3 interleaved rounds, 20 restarts, tuning experiments; < 25 min)
+#   bench/run.sh            full run (3 interleaved rounds, 20 restarts, tuning experiments; ~60-70 min)
 #   bench/run.sh --quick    1 round, short runs, 5 restarts, no tuning (about 8 min)
 #   bench/run.sh --help     every option
 #
