@@ -11,8 +11,9 @@ namespace Baton.Hosting.Diagnostics;
 /// 2400–2499 upstreams: retries, ejections, replay, 2500–2599 start-up, warm-up and the native
 /// executable, 2600–2699 observability: access log, metrics, tracing, upstream errors, check
 /// warnings, 2700–2799 TLS certificates and limits (the Baton executable), 2800–2849 the one lifecycle:
-/// the transition table and the supervisor's phases, 2850–2899 handoff, upgrade socket and PID
-/// file, 2900–2949 the admin surface's guards and configuration messages.
+/// the transition table and the supervisor's phases, 2850–2859 handoff, upgrade socket and PID
+/// file, 2860–2899 more lifecycle steps (a deferred stop satisfied, …), 2900–2949 the admin
+/// surface's guards and configuration messages.
 /// </remarks>
 public static class BatonEventIds
 {
@@ -168,11 +169,15 @@ public static class BatonEventIds
     /// <summary>Information: "Supervisor phase {Previous} -&gt; {Phase}: {Reason}".</summary>
     public const int SupervisorPhaseChanged = 2802;
 
-    // Handoff, upgrade socket, PID file 2850–2899 (issue 11)
+    // Handoff, upgrade socket, PID file 2850–2859 (issue 11)
     /// <summary>Warning: "Listener {Key} was handed in on {Old} but the configuration says {New}: bound afresh there; the old socket closes with the old process".</summary>
     public const int ListenerMoved = 2850;
     /// <summary>Information: "PID file {Path} removed: pid {Pid} exits".</summary>
     public const int PidFileRemoved = 2851;
+
+    // More lifecycle steps 2860–2899 (issue 11, helper T)
+    /// <summary>Information: "The deferred stop ({Source}) needs no run of its own: phase {Phase}, {Outcome}".</summary>
+    public const int DeferredStopSatisfied = 2860;
 
     // Admin surface and configuration messages 2900–2949 (issue 11, helper S)
     /// <summary>Warning: "Admin request refused: {Method} {Path}: {Reason}".</summary>
@@ -251,6 +256,7 @@ public static class BatonEventIds
         AdminRequestRefused => nameof(AdminRequestRefused),
         ListenerMoved => nameof(ListenerMoved),
         PidFileRemoved => nameof(PidFileRemoved),
+        DeferredStopSatisfied => nameof(DeferredStopSatisfied),
         _ => id.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -67,17 +67,16 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // Step 1.
-    public Task StoppingAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _drainStart = _time.GetTimestamp();
         var timeout = _state.Phase == LifecyclePhase.Aborting ? _options.FastStopTimeout : _options.DrainTimeout;
         Interlocked.Exchange(ref _deadline, _drainStart + ToTicks(timeout));
-        _shutdown.DrainStarted();
+        await _shutdown.DrainStartedAsync().ConfigureAwait(false);
 
         Log.DrainStarted(_logger, Durations.Ms(timeout), _tracker.InFlight, _tracker.OpenConnections, _tracker.LongLived);
         _ = WhenLastRequestEndsAsync();
         _loop = RunDeadlineLoopAsync();
-        return Task.CompletedTask;
     }
 
     // Step 5.
@@ -104,7 +103,7 @@ internal sealed partial class DrainCoordinator : IHostedLifecycleService
         long lastEnded = Interlocked.Read(ref _lastRequestEnded);
         var afterLast = lastEnded == 0 ? TimeSpan.Zero : _time.GetElapsedTime(lastEnded);
         Log.DrainCompleted(_logger, Environment.ProcessId, Durations.Ms(drained), _tracker.Served, _abortedAtDeadline, _longLivedClosed, Durations.Ms(afterLast));
-        _shutdown.Drained(_abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted");
+        await _shutdown.DrainedAsync(_abortedAtDeadline == 0 ? "everything drained" : $"{_abortedAtDeadline} request(s) aborted").ConfigureAwait(false);
         Log.ShutdownComplete(_logger, Environment.ProcessId, _outcome.ExitCode);
     }
 

@@ -25,7 +25,7 @@ namespace Baton.Hosting.Handoff;
 /// </list>
 /// Only one upgrade runs at a time.
 /// </summary>
-internal sealed partial class UpgradeCoordinator : IUpgradeHandler
+internal sealed class UpgradeCoordinator : IUpgradeHandler
 {
     private readonly ShutdownCoordinator _lifecycle;
     private readonly ListenerTable _table;
@@ -89,7 +89,8 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         }
 
         // O2: the table decides (one upgrade at a time, never while starting or stopping).
-        if (!_lifecycle.TryBeginUpgrade(source, out var refusal))
+        var (began, refusal) = await _lifecycle.TryBeginUpgradeAsync(source).ConfigureAwait(false);
+        if (!began)
         {
             return Refuse(source, refusal);
         }
@@ -99,8 +100,8 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         int newPid = peerPid;
         try
         {
-            Log.UpgradeRequested(_logger, source, Environment.ProcessId, _identity.Generation);
-            _systemd.NotifyReloading();
+            LifecycleLog.UpgradeRequested(_logger, source, Environment.ProcessId, _identity.Generation, "hands over its listeners");
+            _systemd.Reloading();
             var started = _time.GetTimestamp();
             listeners = _table.Listeners.Where(l => !l.IsClosed).ToList();
             var keys = listeners.Select(l => l.Key).ToArray();
@@ -152,8 +153,8 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             }
 
             // O4.
-            _lifecycle.HandedOver($"pid {newPid} holds the listeners and is starting");
-            Log.ListenersHandedOff(_logger, listeners.Count, string.Join(", ", keys), newPid);
+            await _lifecycle.HandedOverAsync($"pid {newPid} holds the listeners and is starting").ConfigureAwait(false);
+            LifecycleLog.ListenersHandedOff(_logger, listeners.Count, string.Join(", ", keys), newPid);
 
             // O5.
             using (channel)
@@ -164,7 +165,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
                 if (!report.IsReady)
                 {
                     // O6.
-                    Log.StoppingFailedProcess(_logger, newPid, report.Outcome);
+                    LifecycleLog.StoppingFailedProcess(_logger, newPid, report.Outcome);
                     bool gone = await ProcessLauncher.StopAsync(child, newPid).ConfigureAwait(false);
                     return await RollBackAsync(source, report.Reason, listeners, gone).ConfigureAwait(false);
                 }
@@ -185,7 +186,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
             }
 
             var elapsed = _time.GetElapsedTime(started);
-            Log.UpgradeReady(_logger, Environment.ProcessId, newPid, generation, Durations.Ms(elapsed));
+            LifecycleLog.UpgradeReady(_logger, Environment.ProcessId, newPid, generation, Durations.Ms(elapsed));
             _metrics.UpgradeFinished("ready");
 
             // O8: stop accepting, let busy keep-alive connections end (KeepAliveHandOver), drain.
@@ -203,7 +204,7 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
     private UpgradeResult Refuse(string source, string reason)
     {
         _metrics.UpgradeFinished("refused");
-        Log.UpgradeRefused(_logger, source, reason);
+        LifecycleLog.UpgradeRefused(_logger, source, reason);
         return new UpgradeResult(false, $"upgrade refused: {reason}", Refused: true);
     }
 
@@ -220,33 +221,12 @@ internal sealed partial class UpgradeCoordinator : IUpgradeHandler
         {
             if (servingAgain)
             {
-                _systemd.Notify("READY=1");
+                _systemd.Ready();
             }
 
             _metrics.UpgradeFinished("rolled_back");
-            Log.UpgradeRolledBack(_logger, source, reason);
+            LifecycleLog.UpgradeRolledBack(_logger, source, reason, null);
         }).ConfigureAwait(false);
         return new UpgradeResult(false, $"upgrade rolled back, still serving on pid {Environment.ProcessId}: {reason}");
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.UpgradeRequested, LogLevel.Information, "Upgrade requested by {Source}: pid {Pid}, generation {Generation} hands over its listeners", EventName = nameof(BatonEventIds.UpgradeRequested))]
-        public static partial void UpgradeRequested(ILogger logger, string source, int pid, int generation);
-
-        [LoggerMessage(BatonEventIds.ListenersHandedOff, LogLevel.Information, "Handed {Count} listener(s) ({Keys}) to pid {NewPid}; still serving until it reports ready", EventName = nameof(BatonEventIds.ListenersHandedOff))]
-        public static partial void ListenersHandedOff(ILogger logger, int count, string keys, int newPid);
-
-        [LoggerMessage(BatonEventIds.UpgradeReady, LogLevel.Information, "Upgrade ready: pid {NewPid} (generation {Generation}) serves after {ElapsedMs} ms; pid {OldPid} stops accepting and drains", EventName = nameof(BatonEventIds.UpgradeReady))]
-        public static partial void UpgradeReady(ILogger logger, int oldPid, int newPid, int generation, double elapsedMs);
-
-        [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "UpgradeRolledBack ({Source}): {Reason}; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
-        public static partial void UpgradeRolledBack(ILogger logger, string source, string reason);
-
-        [LoggerMessage(BatonEventIds.UpgradeProgress, LogLevel.Warning, "Upgrade failing ({Outcome}): stopping pid {NewPid} (SIGTERM, then SIGKILL after 3 s) before rolling back", EventName = nameof(BatonEventIds.UpgradeProgress))]
-        public static partial void StoppingFailedProcess(ILogger logger, int newPid, LaunchOutcome outcome);
-
-        [LoggerMessage(BatonEventIds.UpgradeRefused, LogLevel.Warning, "Upgrade refused ({Source}): {Reason}", EventName = nameof(BatonEventIds.UpgradeRefused))]
-        public static partial void UpgradeRefused(ILogger logger, string source, string reason);
     }
 }

@@ -14,6 +14,9 @@ internal interface ISpawnedProcess : IDisposable
     /// <summary>Asks it to stop gracefully (SIGTERM).</summary>
     void Terminate();
 
+    /// <summary>Asks it to reload its configuration (SIGHUP).</summary>
+    void Reload();
+
     void Kill();
 }
 
@@ -82,6 +85,8 @@ internal sealed class ProcessSpawner : IUpgradeSpawner
         public Task<int> Exited => exited;
 
         public void Terminate() => Processes.Signal(process.Id, Processes.SIGTERM);
+
+        public void Reload() => Processes.Signal(process.Id, Processes.SIGHUP);
 
         public void Kill()
         {

@@ -74,11 +74,11 @@ internal sealed partial class BatonEndpointsMiddleware
                 await WriteJson(context, 200, new Dictionary<string, object> { ["status"] = "draining", ["pid"] = Environment.ProcessId }, AdminJsonContext.Default.DictionaryStringObject).ConfigureAwait(false);
                 return;
             case "/healthcheck/fail" when post:
-                services.GetRequiredService<ShutdownCoordinator>().MarkHealth(true, "POST /healthcheck/fail");
+                await services.GetRequiredService<ShutdownCoordinator>().MarkHealthAsync(true, "POST /healthcheck/fail").ConfigureAwait(false);
                 await Write(context, 200, HealthResponses.NotReady).ConfigureAwait(false);
                 return;
             case "/healthcheck/ok" when post:
-                services.GetRequiredService<ShutdownCoordinator>().MarkHealth(false, "POST /healthcheck/ok");
+                await services.GetRequiredService<ShutdownCoordinator>().MarkHealthAsync(false, "POST /healthcheck/ok").ConfigureAwait(false);
                 await Write(context, 200, HealthResponses.Ready).ConfigureAwait(false);
                 return;
             case "/upgrade" when post:

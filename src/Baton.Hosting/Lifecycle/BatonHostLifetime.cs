@@ -13,7 +13,7 @@ namespace Baton.Hosting.Lifecycle;
 /// started Baton with SIGQUIT ignored, which .NET cannot take back), SIGHUP a reload. SIGUSR1 stays
 /// free (log reopen). Linux only.
 /// </summary>
-internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
+internal sealed class BatonHostLifetime : IHostLifetime, IDisposable
 {
     // SIGUSR2 has no PosixSignal member; PosixSignalRegistration takes raw Linux signal numbers.
     private const PosixSignal SigUsr2 = (PosixSignal)12;
@@ -34,7 +34,7 @@ internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
         Register(PosixSignal.SIGINT, "SIGINT", LifecycleIntent.GracefulStop);
         if (Interop.Processes.IsQuitIgnored())
         {
-            Log.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; send SIGUSR2 or use 'baton upgrade'");
+            LifecycleLog.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; send SIGUSR2 or use 'baton upgrade'");
         }
 
         Register(PosixSignal.SIGQUIT, "SIGQUIT", LifecycleIntent.GracefulUpgrade);
@@ -63,18 +63,9 @@ internal sealed partial class BatonHostLifetime : IHostLifetime, IDisposable
         _registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
         {
             ctx.Cancel = true;
-            Log.SignalReceived(_logger, name, intent);
+            LifecycleLog.SignalReceived(_logger, name, intent);
             ThreadPool.UnsafeQueueUserWorkItem(static s => s.Controller.Request(s.Intent, s.Name, fromSignal: true),
                 (Controller: _controller, Intent: intent, Name: name), preferLocal: false);
         }));
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.SignalReceived, LogLevel.Information, "{Signal} received: {Intent}", EventName = nameof(BatonEventIds.SignalReceived))]
-        public static partial void SignalReceived(ILogger logger, string signal, LifecycleIntent intent);
-
-        [LoggerMessage(BatonEventIds.SignalIgnored, LogLevel.Information, "{Signal} ignored: {Why}", EventName = nameof(BatonEventIds.SignalIgnored))]
-        public static partial void SignalIgnored(ILogger logger, string signal, string why);
     }
 }

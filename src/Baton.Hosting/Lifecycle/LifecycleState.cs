@@ -9,7 +9,7 @@ namespace Baton.Hosting.Lifecycle;
 /// SIGTERM cannot move a stopped process back to the grace period, and a trigger that cannot
 /// happen in a phase is logged as a bug instead of silently ignored.
 /// </summary>
-public sealed partial class LifecycleState : ILifecycle
+public sealed class LifecycleState : ILifecycle
 {
     private readonly object _gate = new();
     private readonly TimeProvider _time;
@@ -49,7 +49,7 @@ public sealed partial class LifecycleState : ILifecycle
         if (_unhealthy != unhealthy)
         {
             _unhealthy = unhealthy;
-            Log.MarkedUnhealthy(_logger, unhealthy);
+            LifecycleLog.MarkedUnhealthy(_logger, unhealthy);
         }
     }
 
@@ -91,18 +91,18 @@ public sealed partial class LifecycleState : ILifecycle
         if (cell is null)
         {
             Interlocked.Increment(ref _illegal);
-            Log.IllegalTrigger(_logger, trigger, previous, reason);
+            LifecycleLog.IllegalTrigger(_logger, trigger, previous, reason);
             return null;
         }
 
         if (cell.Next != previous)
         {
-            Log.PhaseChanged(_logger, previous, cell.Next, reason);
+            LifecycleLog.PhaseChanged(_logger, previous, cell.Next, reason);
             PhaseChanged?.Invoke(previous, cell.Next);
         }
         else if (cell.Action is LifecycleAction.Ignore or LifecycleAction.DeferStop or LifecycleAction.Refuse)
         {
-            Log.TriggerNotApplied(_logger, trigger, previous, reason, cell.Outcome);
+            LifecycleLog.TriggerNotApplied(_logger, trigger, previous, reason, cell.Outcome);
         }
 
         return cell;
@@ -145,20 +145,5 @@ public sealed partial class LifecycleState : ILifecycle
         {
             PhaseChanged -= OnChanged;
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.PhaseChanged, LogLevel.Information, "Phase {Previous} -> {Phase}: {Reason}", EventName = nameof(BatonEventIds.PhaseChanged))]
-        public static partial void PhaseChanged(ILogger logger, LifecyclePhase previous, LifecyclePhase phase, string reason);
-
-        [LoggerMessage(BatonEventIds.IllegalTrigger, LogLevel.Error, "IllegalTrigger: {Trigger} cannot happen in phase {Phase} ({Reason}); the phase stays. This is a bug in Baton", EventName = nameof(BatonEventIds.IllegalTrigger))]
-        public static partial void IllegalTrigger(ILogger logger, LifecycleTrigger trigger, LifecyclePhase phase, string reason);
-
-        [LoggerMessage(BatonEventIds.TriggerNotApplied, LogLevel.Information, "{Trigger} in phase {Phase} ({Reason}): {Outcome}", EventName = nameof(BatonEventIds.TriggerNotApplied))]
-        public static partial void TriggerNotApplied(ILogger logger, LifecycleTrigger trigger, LifecyclePhase phase, string reason, string outcome);
-
-        [LoggerMessage(BatonEventIds.MarkedUnhealthy, LogLevel.Warning, "Marked unhealthy: {Unhealthy}", EventName = nameof(BatonEventIds.MarkedUnhealthy))]
-        public static partial void MarkedUnhealthy(ILogger logger, bool unhealthy);
     }
 }

@@ -20,7 +20,7 @@ namespace Baton.Hosting.Lifecycle;
 /// </list>
 /// A stop that arrives while starting or during an upgrade is deferred until that has a result.
 /// </summary>
-internal sealed partial class ShutdownCoordinator : ILifecycleController
+internal sealed class ShutdownCoordinator : ILifecycleController
 {
     private readonly LifecycleState _state;
     private readonly IHostApplicationLifetime _appLifetime;
@@ -72,7 +72,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 }
                 else
                 {
-                    Log.UpgradeDisabled(_logger, source);
+                    LifecycleLog.UpgradeDisabled(_logger, source);
                 }
 
                 break;
@@ -85,14 +85,15 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
         await _drainBegun.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sets or clears the operator's unhealthy mark (<c>/healthcheck/fail</c>, <c>/healthcheck/pass</c>).</summary>
-    public void MarkHealth(bool unhealthy, string source)
-    {
-        if (_state.Fire(LifecycleTrigger.MarkHealth, source)?.Action == LifecycleAction.MarkHealth)
+    /// <summary>Sets or clears the operator's unhealthy mark (<c>/healthcheck/fail</c>, <c>/healthcheck/ok</c>).</summary>
+    public Task MarkHealthAsync(bool unhealthy, string source)
+        => ApplyAsync(LifecycleTrigger.MarkHealth, source, cell =>
         {
-            _state.SetUnhealthy(unhealthy);
-        }
-    }
+            if (cell.Action == LifecycleAction.MarkHealth)
+            {
+                _state.SetUnhealthy(unhealthy);
+            }
+        });
 
     /// <summary>
     /// Fires <paramref name="trigger"/> and performs its cell's action; completes when the action
@@ -119,7 +120,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 break;
             case LifecycleAction.FastStop:
                 NotifyStopBegan(source);
-                Log.FastStop(_logger, source, Durations.Ms(_options.FastStopTimeout));
+                LifecycleLog.FastStopRequested(_logger, source, Durations.Ms(_options.FastStopTimeout));
                 _graceCancelled.Cancel();
                 FastStopRequested?.Invoke();
                 StopApplication();
@@ -131,7 +132,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 }
                 else
                 {
-                    Log.SignalIgnored(_logger, source, "no configuration reload is wired in this host");
+                    LifecycleLog.SignalIgnored(_logger, source, "no configuration reload is wired in this host");
                 }
 
                 break;
@@ -154,9 +155,11 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
                 break;
         }
 
-        if (cell.Next == LifecyclePhase.UpgradeDraining && _state.TakeDeferredStop() is { } satisfied)
+        // A stop deferred meanwhile is satisfied when this process is stopping anyway (the upgrade
+        // completed and it drains as the old one, a fast stop, or the host stopped on its own).
+        if (cell.Next != cell.From && !cell.Next.IsServing() && cell.Next != LifecyclePhase.Starting && _state.TakeDeferredStop() is { } satisfied)
         {
-            Log.SignalIgnored(_logger, satisfied, "the upgrade completed: this process drains and exits, the new one serves");
+            LifecycleLog.DeferredStopSatisfied(_logger, satisfied, cell.Next, cell.Outcome);
         }
 
         return cell;
@@ -168,24 +171,23 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     public Task ListeningAsync() => ApplyAsync(LifecycleTrigger.Listening, "listeners accepting");
 
     /// <summary>The host began stopping: the drain begins.</summary>
-    public void DrainStarted() => _state.Fire(LifecycleTrigger.DrainStarted, "listeners closing; in-flight requests finish");
+    public Task DrainStartedAsync() => ApplyAsync(LifecycleTrigger.DrainStarted, "listeners closing; in-flight requests finish");
 
     /// <summary>Everything drained or was aborted.</summary>
-    public void Drained(string reason) => _state.Fire(LifecycleTrigger.Drained, reason);
+    public Task DrainedAsync(string reason) => ApplyAsync(LifecycleTrigger.Drained, reason);
 
     /// <summary>
-    /// Asks to begin an upgrade (O2). True when this process entered UpgradeStarting; otherwise
-    /// <paramref name="refusal"/> says why not (an upgrade running, stopping, still starting).
+    /// Asks to begin an upgrade (O2). Began when this process entered UpgradeStarting; otherwise
+    /// the refusal says why not (an upgrade running, stopping, still starting).
     /// </summary>
-    public bool TryBeginUpgrade(string source, out string refusal)
+    public async Task<(bool Began, string Refusal)> TryBeginUpgradeAsync(string source)
     {
-        var cell = _state.Fire(LifecycleTrigger.Upgrade, source);
-        refusal = cell?.Outcome ?? $"an upgrade cannot start in phase {_state.Phase}";
-        return cell?.Action == LifecycleAction.StartUpgrade;
+        var cell = await ApplyAsync(LifecycleTrigger.Upgrade, source).ConfigureAwait(false);
+        return (cell?.Action == LifecycleAction.StartUpgrade, cell?.Outcome ?? $"an upgrade cannot start in phase {_state.Phase}");
     }
 
     /// <summary>The new process holds the listeners (O4).</summary>
-    public void HandedOver(string reason) => _state.Fire(LifecycleTrigger.HandedOver, reason);
+    public Task HandedOverAsync(string reason) => ApplyAsync(LifecycleTrigger.HandedOver, reason);
 
     /// <summary>The new process is ready (O7): this one stops accepting and drains (unless it is aborting anyway).</summary>
     public Task SuccessorReadyAsync(string reason) => ApplyAsync(LifecycleTrigger.SuccessorReady, reason);
@@ -206,7 +208,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
         }
         catch (Exception ex)
         {
-            Log.UpgradeFailed(_logger, source, ex);
+            LifecycleLog.UpgradeRolledBack(_logger, source, $"the upgrade failed unexpectedly: {ex.Message}", ex);
         }
     }
 
@@ -221,7 +223,7 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     private async Task GracePeriodAsync(string source)
     {
         var grace = _options.ShutdownGracePeriod;
-        Log.ReadinessWithdrawn(_logger, source, Durations.Ms(grace));
+        LifecycleLog.ReadinessWithdrawn(_logger, source, Durations.Ms(grace));
         if (grace > TimeSpan.Zero)
         {
             try
@@ -230,12 +232,12 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
             }
             catch (OperationCanceledException)
             {
-                Log.GracePeriodEnded(_logger, Durations.Ms(grace));
+                LifecycleLog.GracePeriodEnded(_logger, Durations.Ms(grace));
                 return; // fast stop: it stopped the application itself
             }
         }
 
-        Log.GracePeriodEnded(_logger, Durations.Ms(grace));
+        LifecycleLog.GracePeriodEnded(_logger, Durations.Ms(grace));
         await ApplyAsync(LifecycleTrigger.GraceElapsed, $"{source}: grace period of {grace.TotalSeconds:0.###} s ended").ConfigureAwait(false);
     }
 
@@ -243,26 +245,5 @@ internal sealed partial class ShutdownCoordinator : ILifecycleController
     {
         _drainBegun.TrySetResult();
         _appLifetime.StopApplication();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.ReadinessWithdrawn, LogLevel.Information, "{Source}: readiness withdrawn; serving normally for the grace period of {GraceMs} ms", EventName = nameof(BatonEventIds.ReadinessWithdrawn))]
-        public static partial void ReadinessWithdrawn(ILogger logger, string source, double graceMs);
-
-        [LoggerMessage(BatonEventIds.GracePeriodEnded, LogLevel.Information, "Grace period of {GraceMs} ms ended: closing listeners and draining", EventName = nameof(BatonEventIds.GracePeriodEnded))]
-        public static partial void GracePeriodEnded(ILogger logger, double graceMs);
-
-        [LoggerMessage(BatonEventIds.FastStopRequested, LogLevel.Warning, "{Source} during shutdown: fast stop, what is left is aborted after {TimeoutMs} ms", EventName = nameof(BatonEventIds.FastStopRequested))]
-        public static partial void FastStop(ILogger logger, string source, double timeoutMs);
-
-        [LoggerMessage(BatonEventIds.SignalIgnored, LogLevel.Information, "{Source} ignored: {Why}", EventName = nameof(BatonEventIds.SignalIgnored))]
-        public static partial void SignalIgnored(ILogger logger, string source, string why);
-
-        [LoggerMessage(BatonEventIds.UpgradeDisabled, LogLevel.Warning, "{Source}: upgrade is not enabled (set Baton:Lifecycle:EnableZeroDowntime to true); still serving", EventName = nameof(BatonEventIds.UpgradeDisabled))]
-        public static partial void UpgradeDisabled(ILogger logger, string source);
-
-        [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "{Source}: upgrade failed unexpectedly; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
-        public static partial void UpgradeFailed(ILogger logger, string source, Exception exception);
     }
 }

@@ -27,7 +27,7 @@ namespace Baton.Hosting.Supervision;
 /// exits with its exit code once every worker is gone.</item>
 /// </list>
 /// </summary>
-internal sealed partial class Supervisor
+internal sealed class Supervisor
 {
     private readonly ListenerTable _table;
     private readonly IReadOnlyList<string> _workerCommand;
@@ -38,6 +38,7 @@ internal sealed partial class Supervisor
     private readonly ILogger _logger;
     private readonly Channel<Action> _events = Channel.CreateUnbounded<Action>(new() { SingleReader = true });
     private readonly List<Worker> _workers = new();
+    private readonly HashSet<ISpawnedProcess> _toldToStop = new();
     private readonly CancellationTokenSource _stopping = new();
     private SupervisorPhase _phase = SupervisorPhase.Starting;
     private Worker? _current;
@@ -63,11 +64,11 @@ internal sealed partial class Supervisor
     /// <summary>Runs until the last worker exits; returns the serving worker's exit code.</summary>
     public async Task<int> RunAsync()
     {
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, "SIGTERM", () => Stop("SIGTERM")));
-        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, "SIGINT", () => Stop("SIGINT")));
-        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => OnSignal(ctx, "SIGQUIT", () => Upgrade("SIGQUIT", null)));
-        using var usr2 = PosixSignalRegistration.Create((PosixSignal)Processes.SIGUSR2, ctx => OnSignal(ctx, "SIGUSR2", () => Upgrade("SIGUSR2", null)));
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => OnSignal(ctx, "SIGHUP", () => Apply(SupervisorTrigger.Reload, "SIGHUP")));
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, "SIGTERM", LifecycleIntent.GracefulStop, () => Stop("SIGTERM")));
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, "SIGINT", LifecycleIntent.GracefulStop, () => Stop("SIGINT")));
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => OnSignal(ctx, "SIGQUIT", LifecycleIntent.GracefulUpgrade, () => Upgrade("SIGQUIT", null)));
+        using var usr2 = PosixSignalRegistration.Create((PosixSignal)Processes.SIGUSR2, ctx => OnSignal(ctx, "SIGUSR2", LifecycleIntent.GracefulUpgrade, () => Upgrade("SIGUSR2", null)));
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => OnSignal(ctx, "SIGHUP", LifecycleIntent.Reload, () => Reload("SIGHUP")));
         int code = await RunLoopAsync().ConfigureAwait(false);
         LateSignals.IgnoreUntilExit();
         return code;
@@ -99,6 +100,15 @@ internal sealed partial class Supervisor
     /// <summary>Queues an event for the loop (signals, worker reports, exits).</summary>
     internal void Post(Action action) => _events.Writer.TryWrite(action);
 
+    /// <summary>Events queued and not yet handled (tests: an event is waiting behind another).</summary>
+    internal int PendingEvents => _events.Reader.Count;
+
+    /// <summary>SIGHUP: forwarded to the serving worker where the table says so.</summary>
+    internal void Reload(string source) => Apply(SupervisorTrigger.Reload, source);
+
+    /// <summary>Applies <paramref name="trigger"/> as it is (tests: a pair the table says cannot happen).</summary>
+    internal SupervisorCell? Fire(SupervisorTrigger trigger, string source) => Apply(trigger, source);
+
     /// <summary>SIGTERM/SIGINT (S5): handled at once in every phase — nothing it waits behind.</summary>
     internal void Stop(string source) => Apply(SupervisorTrigger.Stop, source);
 
@@ -109,15 +119,15 @@ internal sealed partial class Supervisor
         if (cell?.Action is not SupervisorAction.StartWorker)
         {
             var why = !_options.EnableZeroDowntime ? "upgrades are disabled; set Baton:Lifecycle:EnableZeroDowntime to true" : cell?.Outcome ?? $"phase {_phase}";
-            Log.UpgradeRefused(_logger, source, why);
+            LifecycleLog.UpgradeRefused(_logger, source, why);
             _ = ReplyAsync(requester, false, $"upgrade refused: {why}", 0, refused: true);
         }
     }
 
-    private void OnSignal(PosixSignalContext context, string name, Action action)
+    private void OnSignal(PosixSignalContext context, string name, LifecycleIntent intent, Action action)
     {
         context.Cancel = true;
-        Log.Signal(_logger, name);
+        LifecycleLog.SignalReceived(_logger, name, intent);
         Post(action);
     }
 
@@ -132,14 +142,22 @@ internal sealed partial class Supervisor
         var cell = SupervisorTable.Find(previous, trigger);
         if (cell is null)
         {
-            Log.IllegalTrigger(_logger, trigger, previous, source);
+            LifecycleLog.IllegalTrigger(_logger, trigger, previous, source);
             return null;
         }
 
         if (cell.Next != previous)
         {
             _phase = cell.Next;
-            Log.PhaseChanged(_logger, previous, cell.Next, source);
+            LifecycleLog.SupervisorPhaseChanged(_logger, previous, cell.Next, source);
+            if (cell.Next == SupervisorPhase.Stopping)
+            {
+                BeginStopping();
+            }
+        }
+        else if (cell.Action is SupervisorAction.Ignore or SupervisorAction.Refuse)
+        {
+            LifecycleLog.TriggerNotApplied(_logger, trigger, previous, source, cell.Outcome);
         }
 
         switch (cell.Action)
@@ -147,12 +165,12 @@ internal sealed partial class Supervisor
             case SupervisorAction.StartWorker:
                 if (trigger == SupervisorTrigger.Upgrade)
                 {
-                    Log.UpgradeRequested(_logger, source, _current?.Pid ?? 0, _generation);
-                    _systemd.NotifyReloading();
+                    LifecycleLog.UpgradeRequested(_logger, source, _current?.Pid ?? 0, _generation, "will be replaced by a new worker");
+                    _systemd.Reloading();
                 }
                 else
                 {
-                    Log.WorkerDied(_logger, _current?.Pid ?? 0, exitCode);
+                    LifecycleLog.WorkerDied(_logger, _current?.Pid ?? 0, exitCode);
                     _current = null;
                 }
 
@@ -163,38 +181,30 @@ internal sealed partial class Supervisor
                 _ = RetryAfterAsync(delay);
                 break;
             case SupervisorAction.Forward:
-                if (_current is { } serving)
+                if (trigger == SupervisorTrigger.Reload)
                 {
-                    if (trigger == SupervisorTrigger.Reload)
-                    {
-                        Processes.Signal(serving.Pid, Processes.SIGHUP);
-                    }
-                    else
-                    {
-                        serving.Process.Terminate();
-                    }
+                    _current?.Process.Reload();
                 }
-
-                if (trigger == SupervisorTrigger.Stop)
+                else
                 {
-                    foreach (var w in _workers.Where(w => w != _current))
+                    // A second stop: every worker is told again (it stops fast).
+                    foreach (var w in _workers)
                     {
+                        _toldToStop.Add(w.Process);
                         w.Process.Terminate();
                     }
                 }
 
                 break;
             case SupervisorAction.StopWorkers:
-                _systemd.Notify("STOPPING=1");
-                _stopping.Cancel();
                 foreach (var w in _workers)
                 {
-                    w.Process.Terminate();
+                    TellToStop(w.Process);
                 }
 
                 if (_starting is { } starting)
                 {
-                    starting.Launched.Process.Terminate();
+                    TellToStop(starting.Launched.Process);
                 }
 
                 ExitIfNoWorkers();
@@ -203,13 +213,24 @@ internal sealed partial class Supervisor
                 break;
         }
 
-        if (trigger == SupervisorTrigger.WorkerStopping && cell.Next == SupervisorPhase.Stopping)
-        {
-            _systemd.Notify("STOPPING=1");
-            _stopping.Cancel();
-        }
-
         return cell;
+    }
+
+    // The service stops: systemd hears STOPPING=1 once, and every wait (a worker's report, a
+    // restart's backoff) ends now instead of holding the stop.
+    private void BeginStopping()
+    {
+        _systemd.Stopping();
+        _stopping.Cancel();
+    }
+
+    // SIGTERM once per worker: a second one would make it stop fast (see the Forward action).
+    private void TellToStop(ISpawnedProcess process)
+    {
+        if (_toldToStop.Add(process))
+        {
+            process.Terminate();
+        }
     }
 
     private async Task RetryAfterAsync(TimeSpan delay)
@@ -249,7 +270,7 @@ internal sealed partial class Supervisor
             return;
         }
 
-        var starting = new Starting(launched, generation, requester);
+        var starting = new Starting(launched, generation, requester, _time.GetTimestamp());
         _starting = starting;
         _ = WaitForReportAsync(starting);
     }
@@ -298,22 +319,22 @@ internal sealed partial class Supervisor
         var cell = Apply(SupervisorTrigger.WorkerReady, $"worker pid {worker.Pid}");
         if (cell?.Action == SupervisorAction.StopWorkers || _phase is SupervisorPhase.Stopping or SupervisorPhase.Stopped)
         {
-            worker.Process.Terminate();
+            TellToStop(worker.Process);
             return;
         }
 
         _current = worker;
         _restartAttempt = 0;
-        _systemd.Notify("READY=1");
+        _systemd.Ready();
         if (cell?.Action == SupervisorAction.DrainPrevious && previous is not null)
         {
-            Log.UpgradeReady(_logger, previous.Pid, worker.Pid, worker.Generation);
+            LifecycleLog.UpgradeReady(_logger, previous.Pid, worker.Pid, worker.Generation, Durations.Ms(_time.GetElapsedTime(starting.Started)));
             _ = ReplyAsync(starting.Requester, true, $"pid {worker.Pid} (generation {worker.Generation}) is serving; pid {previous.Pid} is draining", worker.Pid);
             _ = TrySendAsync(previous, new HandoffMessage { Type = HandoffMessage.Drain, Pid = worker.Pid });
         }
         else if (previous is null && worker.Generation == 1)
         {
-            Log.Supervising(_logger, Environment.ProcessId, worker.Pid);
+            LifecycleLog.SupervisorStarted(_logger, Environment.ProcessId, worker.Pid);
             WritePidFile();
         }
         else
@@ -331,12 +352,12 @@ internal sealed partial class Supervisor
         switch (before)
         {
             case SupervisorPhase.Starting:
-                Log.WorkerFailed(_logger, reason);
+                LifecycleLog.HandoffFailed(_logger, reason);
                 _exitCode = ExitCodes.Error;
                 break;
             case SupervisorPhase.Upgrading:
-                Log.UpgradeRolledBack(_logger, requester is null ? "SIGQUIT" : $"worker pid {requester.Pid}", reason);
-                _systemd.Notify("READY=1");
+                LifecycleLog.UpgradeRolledBack(_logger, requester is null ? "SIGQUIT" : $"worker pid {requester.Pid}", reason, null);
+                _systemd.Ready();
                 _ = ReplyAsync(requester, false, $"upgrade rolled back, still serving on pid {_current?.Pid}: {reason}", 0);
                 if (_current is null && cell is not null)
                 {
@@ -346,7 +367,7 @@ internal sealed partial class Supervisor
 
                 break;
             default:
-                Log.WorkerFailed(_logger, reason);
+                LifecycleLog.HandoffFailed(_logger, reason);
                 _exitCode = ExitCodes.Error; // no worker serves: a stop now ends with an error
                 break;
         }
@@ -367,13 +388,10 @@ internal sealed partial class Supervisor
         if (worker == _current)
         {
             _exitCode = code;
-            if (_phase is SupervisorPhase.Serving or SupervisorPhase.Upgrading)
+            Apply(SupervisorTrigger.WorkerDied, $"worker pid {worker.Pid} exited with {code}", exitCode: code);
+            if (_phase == SupervisorPhase.Upgrading)
             {
-                Apply(SupervisorTrigger.WorkerDied, $"worker pid {worker.Pid} exited with {code}", exitCode: code);
-                if (_phase == SupervisorPhase.Upgrading)
-                {
-                    _current = null;
-                }
+                _current = null;
             }
         }
 
@@ -431,11 +449,8 @@ internal sealed partial class Supervisor
                     {
                         if (worker == _current)
                         {
+                            _toldToStop.Add(worker.Process); // it stops already: no SIGTERM on top (that would be a fast stop)
                             Apply(SupervisorTrigger.WorkerStopping, $"worker pid {worker.Pid}: {message.Reason}");
-                            if (_starting is { } starting && _phase == SupervisorPhase.Stopping)
-                            {
-                                starting.Launched.Process.Terminate();
-                            }
                         }
                     });
                     break;
@@ -462,38 +477,5 @@ internal sealed partial class Supervisor
         public int Pid => Process.Pid;
     }
 
-    private sealed record Starting(Launched Launched, int Generation, Worker? Requester);
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.SupervisorStarted, LogLevel.Information, "Supervisor pid {Pid} holds the listeners; worker pid {WorkerPid} serves", EventName = nameof(BatonEventIds.SupervisorStarted))]
-        public static partial void Supervising(ILogger logger, int pid, int workerPid);
-
-        [LoggerMessage(BatonEventIds.SignalReceived, LogLevel.Information, "Supervisor: {Signal} received", EventName = nameof(BatonEventIds.SignalReceived))]
-        public static partial void Signal(ILogger logger, string signal);
-
-        [LoggerMessage(BatonEventIds.UpgradeRequested, LogLevel.Information, "Supervisor: upgrade requested by {Source}: worker pid {Pid}, generation {Generation} will be replaced", EventName = nameof(BatonEventIds.UpgradeRequested))]
-        public static partial void UpgradeRequested(ILogger logger, string source, int pid, int generation);
-
-        [LoggerMessage(BatonEventIds.UpgradeReady, LogLevel.Information, "Upgrade ready: pid {NewPid} (generation {Generation}) serves; pid {OldPid} stops accepting and drains", EventName = nameof(BatonEventIds.UpgradeReady))]
-        public static partial void UpgradeReady(ILogger logger, int oldPid, int newPid, int generation);
-
-        [LoggerMessage(BatonEventIds.UpgradeRolledBack, LogLevel.Error, "UpgradeRolledBack ({Source}): {Reason}; still serving", EventName = nameof(BatonEventIds.UpgradeRolledBack))]
-        public static partial void UpgradeRolledBack(ILogger logger, string source, string reason);
-
-        [LoggerMessage(BatonEventIds.UpgradeRefused, LogLevel.Warning, "Upgrade refused ({Source}): {Reason}", EventName = nameof(BatonEventIds.UpgradeRefused))]
-        public static partial void UpgradeRefused(ILogger logger, string source, string reason);
-
-        [LoggerMessage(BatonEventIds.WorkerDied, LogLevel.Error, "Worker pid {Pid} exited unexpectedly with {ExitCode}; starting a new one on the same listening sockets", EventName = nameof(BatonEventIds.WorkerDied))]
-        public static partial void WorkerDied(ILogger logger, int pid, int exitCode);
-
-        [LoggerMessage(BatonEventIds.HandoffFailed, LogLevel.Error, "Supervisor: {Reason}", EventName = nameof(BatonEventIds.HandoffFailed))]
-        public static partial void WorkerFailed(ILogger logger, string reason);
-
-        [LoggerMessage(BatonEventIds.SupervisorPhaseChanged, LogLevel.Information, "Supervisor phase {Previous} -> {Phase}: {Reason}", EventName = nameof(BatonEventIds.SupervisorPhaseChanged))]
-        public static partial void PhaseChanged(ILogger logger, SupervisorPhase previous, SupervisorPhase phase, string reason);
-
-        [LoggerMessage(BatonEventIds.IllegalTrigger, LogLevel.Error, "IllegalTrigger: supervisor trigger {Trigger} cannot happen in phase {Phase} ({Reason}); the phase stays. This is a bug in Baton", EventName = nameof(BatonEventIds.IllegalTrigger))]
-        public static partial void IllegalTrigger(ILogger logger, SupervisorTrigger trigger, SupervisorPhase phase, string reason);
-    }
+    private sealed record Starting(Launched Launched, int Generation, Worker? Requester, long Started);
 }

@@ -12,21 +12,23 @@ namespace Baton.Hosting.Supervision;
 /// starts the next worker; when that worker is ready the supervisor says "drain", and this one
 /// stops accepting and drains.
 /// </summary>
-internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
+internal sealed class SupervisorLink : IUpgradeHandler, IStopListener
 {
     private readonly HandoffIntake _intake;
     private readonly ShutdownCoordinator _lifecycle;
     private readonly ListenerTable _table;
     private readonly LifecycleOptions _options;
+    private readonly ProcessIdentity _identity;
     private readonly ILogger _logger;
     private TaskCompletionSource<UpgradeResult>? _pending;
 
-    public SupervisorLink(HandoffIntake intake, ShutdownCoordinator lifecycle, ListenerTable table, IOptions<LifecycleOptions> options, ILogger<SupervisorLink> logger)
+    public SupervisorLink(HandoffIntake intake, ShutdownCoordinator lifecycle, ListenerTable table, IOptions<LifecycleOptions> options, ProcessIdentity identity, ILogger<SupervisorLink> logger)
     {
         _intake = intake;
         _lifecycle = lifecycle;
         _table = table;
         _options = options.Value;
+        _identity = identity;
         _logger = logger;
     }
 
@@ -77,7 +79,7 @@ internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
 
         try
         {
-            Log.Forwarded(_logger, source);
+            LifecycleLog.UpgradeRequested(_logger, source, Environment.ProcessId, _identity.Generation, "asks the supervisor for a new worker");
             await channel.SendAsync(new HandoffMessage { Type = HandoffMessage.Upgrade, Pid = Environment.ProcessId, Reason = source }).ConfigureAwait(false);
             return await pending.Task.WaitAsync(_options.UpgradeTimeout + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         }
@@ -114,7 +116,7 @@ internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
                 case null:
                     if (_lifecycle.State.Phase is not (LifecyclePhase.UpgradeDraining or LifecyclePhase.Stopped))
                     {
-                        Log.SupervisorGone(_logger);
+                        LifecycleLog.HandoffFailed(_logger, "the supervisor closed its channel; this worker keeps serving on its own");
                     }
 
                     _pending?.TrySetResult(new UpgradeResult(false, "the supervisor is gone"));
@@ -133,14 +135,5 @@ internal sealed partial class SupervisorLink : IUpgradeHandler, IStopListener
                     break;
             }
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.UpgradeRequested, LogLevel.Information, "Upgrade requested by {Source}: asking the supervisor", EventName = nameof(BatonEventIds.UpgradeRequested))]
-        public static partial void Forwarded(ILogger logger, string source);
-
-        [LoggerMessage(BatonEventIds.HandoffFailed, LogLevel.Warning, "The supervisor closed its channel; this worker keeps serving on its own", EventName = nameof(BatonEventIds.HandoffFailed))]
-        public static partial void SupervisorGone(ILogger logger);
     }
 }

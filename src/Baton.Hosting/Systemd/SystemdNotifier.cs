@@ -20,8 +20,25 @@ internal sealed partial class SystemdNotifier
     /// <summary>True when systemd expects notifications (Type=notify).</summary>
     public bool IsNotifyEnabled => !string.IsNullOrEmpty(_notifySocket);
 
-    /// <summary>Sends one notification (newline-separated assignments). Does nothing outside systemd.</summary>
-    public void Notify(string state)
+    /// <summary><c>READY=1</c>: the service serves (start-up finished, or an upgrade rolled back).</summary>
+    public void Ready() => Notify("READY=1");
+
+    /// <summary>
+    /// <c>MAINPID=</c> this process, then <c>READY=1</c>: this process took over from another (an
+    /// upgrade) and is now the service's main process (<c>NotifyAccess=all</c> lets it say so).
+    /// </summary>
+    public void ReadyAsMainProcess()
+        => Notify(string.Create(CultureInfo.InvariantCulture, $"MAINPID={Environment.ProcessId}\nREADY=1"));
+
+    /// <summary><c>RELOADING=1</c> with the monotonic timestamp systemd 253+ requires: an upgrade began.</summary>
+    public void Reloading()
+        => Notify(string.Create(CultureInfo.InvariantCulture, $"RELOADING=1\nMONOTONIC_USEC={System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000)}"));
+
+    /// <summary><c>STOPPING=1</c>: the service began to stop.</summary>
+    public void Stopping() => Notify("STOPPING=1");
+
+    // One datagram of newline-separated assignments. Does nothing outside systemd.
+    internal void Notify(string state)
     {
         if (!IsNotifyEnabled)
         {
@@ -41,10 +58,6 @@ internal sealed partial class SystemdNotifier
             Log.NotifyFailed(_logger, state.ReplaceLineEndings(" "), ex.Message);
         }
     }
-
-    /// <summary>RELOADING=1 with the monotonic timestamp systemd 253+ requires.</summary>
-    public void NotifyReloading()
-        => Notify(string.Create(CultureInfo.InvariantCulture, $"RELOADING=1\nMONOTONIC_USEC={System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000)}"));
 
     private static partial class Log
     {

@@ -145,6 +145,11 @@ internal sealed class FakeChild : ISpawnedProcess
         }
     }
 
+    /// <summary>How many times it was asked to reload (SIGHUP).</summary>
+    public int Reloads { get; private set; }
+
+    public void Reload() => Reloads++;
+
     public void Kill()
     {
         Killed = true;

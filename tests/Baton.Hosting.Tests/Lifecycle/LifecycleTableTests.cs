@@ -102,6 +102,35 @@ public sealed class LifecycleTableTests
     }
 
     [Fact]
+    public async Task StopWhileStarting_ThenTheHostStops_TheDeferredStopIsSatisfiedNotLeftPending()
+    {
+        var rig = new LifecycleRig(new LifecycleOptions { ShutdownGracePeriod = LongGrace });
+        rig.Shutdown.Request(LifecycleIntent.GracefulStop, "SIGTERM", fromSignal: true);
+        Assert.Equal("SIGTERM", rig.State.DeferredStop);
+
+        await rig.Shutdown.DrainStartedAsync(); // the host stopped before it listened
+
+        Assert.Equal(LifecyclePhase.Draining, rig.State.Phase);
+        Assert.Null(rig.State.DeferredStop);
+        Assert.Equal("SIGTERM", rig.Log.Events.Single(e => e.Id == BatonEventIds.DeferredStopSatisfied)["Source"]);
+    }
+
+    [Fact]
+    public async Task StopDuringAnUpgrade_SatisfiedByTheNewProcess_HasItsOwnEvent()
+    {
+        var rig = new LifecycleRig(new LifecycleOptions { ShutdownGracePeriod = LongGrace });
+        await DriveToAsync(rig, LifecyclePhase.HandingOff);
+        await rig.Shutdown.ApplyAsync(LifecycleTrigger.Stop, "SIGTERM");
+
+        await rig.Shutdown.SuccessorReadyAsync("test pid ready");
+
+        Assert.Equal(LifecyclePhase.UpgradeDraining, rig.State.Phase);
+        Assert.Null(rig.State.DeferredStop);
+        Assert.Equal(LifecyclePhase.UpgradeDraining, rig.Log.Events.Single(e => e.Id == BatonEventIds.DeferredStopSatisfied)["Phase"]);
+        Assert.DoesNotContain(rig.Log.Events, e => e.Id == BatonEventIds.SignalIgnored);
+    }
+
+    [Fact]
     public void Table_EveryPhaseHasAnOutcomeForEveryOperatorTrigger()
     {
         // What an operator or a signal can send arrives in any phase: none of these is ever "cannot happen".
@@ -155,11 +184,11 @@ public sealed class LifecycleTableTests
                 return;
             case LifecyclePhase.UpgradeStarting:
                 await c.ListeningAsync();
-                Assert.True(c.TryBeginUpgrade("test upgrade", out _));
+                Assert.True((await c.TryBeginUpgradeAsync("test upgrade")).Began);
                 return;
             case LifecyclePhase.HandingOff:
                 await DriveToAsync(rig, LifecyclePhase.UpgradeStarting);
-                c.HandedOver("test pid");
+                await c.HandedOverAsync("test pid");
                 return;
             case LifecyclePhase.UpgradeDraining:
                 await DriveToAsync(rig, LifecyclePhase.HandingOff);
@@ -171,7 +200,7 @@ public sealed class LifecycleTableTests
                 return;
             case LifecyclePhase.Draining:
                 await c.ListeningAsync();
-                c.DrainStarted();
+                await c.DrainStartedAsync();
                 return;
             case LifecyclePhase.Aborting:
                 await c.ListeningAsync();
@@ -179,7 +208,7 @@ public sealed class LifecycleTableTests
                 return;
             case LifecyclePhase.Stopped:
                 await DriveToAsync(rig, LifecyclePhase.Draining);
-                c.Drained("test drained");
+                await c.DrainedAsync("test drained");
                 return;
         }
     }

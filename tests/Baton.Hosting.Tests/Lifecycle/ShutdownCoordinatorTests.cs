@@ -186,7 +186,7 @@ public class ShutdownCoordinatorTests
         rig.Shutdown.Request(LifecycleIntent.Reload, "SIGHUP", fromSignal: true);
 
         Assert.Equal(LifecyclePhase.Running, rig.State.Phase);
-        Assert.Equal("SIGHUP", rig.Log.Events.Single(e => e.Id == BatonEventIds.SignalIgnored)["Source"]);
+        Assert.Equal("SIGHUP", rig.Log.Events.Single(e => e.Id == BatonEventIds.SignalIgnored)["Signal"]);
     }
 
     private sealed class RecordingReload(List<string> reloads) : IReloadHandler
