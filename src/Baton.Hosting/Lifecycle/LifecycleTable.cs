@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Text;
 
 namespace Baton.Hosting.Lifecycle;
 
@@ -54,26 +53,9 @@ public static class LifecycleTable
     };
 
     /// <summary>The table as docs/lifecycle.md shows it: one row per (phase, trigger), with its tests.</summary>
-    public static string ToMarkdown()
-    {
-        var sb = new StringBuilder();
-        sb.Append("| phase | trigger | next phase | action | outcome | tests |\n|---|---|---|---|---|---|\n");
-        foreach (var phase in Enum.GetValues<LifecyclePhase>())
-        {
-            foreach (var trigger in Enum.GetValues<LifecycleTrigger>())
-            {
-                var cell = Find(phase, trigger);
-                sb.Append("| ").Append(phase).Append(" | ").Append(trigger).Append(" | ")
-                  .Append(cell is null ? "—" : cell.Next == phase ? "(stays)" : cell.Next.ToString()).Append(" | ")
-                  .Append(cell is null ? "—" : cell.Action.ToString()).Append(" | ")
-                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" | ")
-                  .Append("Cell(").Append(phase).Append(", ").Append(trigger).Append(')')
-                  .Append(s_processTests.TryGetValue((phase, trigger), out var more) ? "; " + more : "").Append(" |\n");
-            }
-        }
-
-        return sb.ToString();
-    }
+    public static string ToMarkdown() => TransitionTableMarkdown.Render<LifecyclePhase, LifecycleTrigger>("phase",
+        (phase, trigger) => Find(phase, trigger) is { } cell ? (cell.Next, cell.Action.ToString(), cell.Outcome) : null,
+        (phase, trigger) => $"Cell({phase}, {trigger})" + (s_processTests.TryGetValue((phase, trigger), out var more) ? "; " + more : ""));
 
     private static List<LifecycleCell> Build()
     {

@@ -46,6 +46,7 @@ internal sealed class Supervisor
     private int _generation;
     private int _restartAttempt;
     private int _exitCode;
+    private int _pending;
 
     public Supervisor(ListenerTable table, IReadOnlyList<string> workerCommand, LifecycleOptions options, SystemdNotifier systemd, IUpgradeSpawner spawner, ILogger<Supervisor> logger, TimeProvider? time = null)
     {
@@ -81,6 +82,7 @@ internal sealed class Supervisor
         BeginStart(requester: null);
         await foreach (var handle in _events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            Interlocked.Decrement(ref _pending);
             handle();
             if (_phase == SupervisorPhase.Stopped)
             {
@@ -98,10 +100,17 @@ internal sealed class Supervisor
     }
 
     /// <summary>Queues an event for the loop (signals, worker reports, exits).</summary>
-    internal void Post(Action action) => _events.Writer.TryWrite(action);
+    internal void Post(Action action)
+    {
+        Interlocked.Increment(ref _pending);
+        if (!_events.Writer.TryWrite(action))
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
 
     /// <summary>Events queued and not yet handled (tests: an event is waiting behind another).</summary>
-    internal int PendingEvents => _events.Reader.Count;
+    internal int PendingEvents => Volatile.Read(ref _pending);
 
     /// <summary>SIGHUP: forwarded to the serving worker where the table says so.</summary>
     internal void Reload(string source) => Apply(SupervisorTrigger.Reload, source);
@@ -131,7 +140,17 @@ internal sealed class Supervisor
         Post(action);
     }
 
+    /// <summary>Raised on the loop after each trigger was applied, with its cell (null: refused or cannot happen). Tests wait on it.</summary>
+    internal event Action<SupervisorTrigger, SupervisorCell?>? Applied;
+
     private SupervisorCell? Apply(SupervisorTrigger trigger, string source, Worker? requester = null, int exitCode = 0)
+    {
+        var cell = ApplyCell(trigger, source, requester, exitCode);
+        Applied?.Invoke(trigger, cell);
+        return cell;
+    }
+
+    private SupervisorCell? ApplyCell(SupervisorTrigger trigger, string source, Worker? requester, int exitCode)
     {
         if (trigger == SupervisorTrigger.Upgrade && !_options.EnableZeroDowntime)
         {
@@ -371,6 +390,8 @@ internal sealed class Supervisor
                 _exitCode = ExitCodes.Error; // no worker serves: a stop now ends with an error
                 break;
         }
+
+        ExitIfNoWorkers(); // stopping, and the failed worker was the last one waited for
     }
 
     private void Track(Worker worker)

@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using System.Text;
+using Baton.Hosting.Lifecycle;
 
 namespace Baton.Hosting.Supervision;
 
@@ -104,42 +104,31 @@ public static class SupervisorTable
     public static SupervisorCell? Find(SupervisorPhase phase, SupervisorTrigger trigger)
         => s_index.TryGetValue((phase, trigger), out var cell) ? cell : null;
 
-    private static readonly Dictionary<(SupervisorPhase, SupervisorTrigger), string> s_tests = new()
+    // Tests besides the unit test every cell has, SupervisorTableTests.Cell(phase, trigger): the
+    // fake-worker crossings (tests/Baton.Hosting.Tests/Supervision/SupervisorCrossingTests) and the
+    // real-process ones (tests/Baton.FunctionalTests/Supervision).
+    private static readonly Dictionary<(SupervisorPhase, SupervisorTrigger), string> s_moreTests = new()
     {
-        [(SupervisorPhase.Restarting, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.SigtermWhileTheWorkerCrashLoops_StopsAtOnce; SupervisorTableTests",
-        [(SupervisorPhase.Upgrading, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.SigtermDuringASupervisorUpgrade_DoesNotWaitForTheUpgradeTimeout; SupervisorTableTests",
-        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerStopping)] = "SupervisorCrossingTests.PrestopUnderTheSupervisor_IsOneStopOfTheService; SupervisorTableTests",
-        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerDied)] = "SupervisorTests; SupervisorTableTests",
-        [(SupervisorPhase.Serving, SupervisorTrigger.Upgrade)] = "SupervisorTests",
+        [(SupervisorPhase.Serving, SupervisorTrigger.Upgrade)] = "SupervisorCrossingTests.Upgrade_NewWorkerReady_ServesAndTheNextStopEndsBoth; SupervisorTests.Supervisor_UpgradesAndReplacesWorkers_WithoutClosingTheListeners",
+        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerDied)] = "SupervisorTests.Supervisor_UpgradesAndReplacesWorkers_WithoutClosingTheListeners",
+        [(SupervisorPhase.Serving, SupervisorTrigger.WorkerStopping)] = "SupervisorCrossingTests.WorkerStopping_IsOneStopOfTheService; SupervisorCrossingTests.PrestopUnderTheSupervisor_IsOneStopOfTheService",
+        [(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerReady)] = "SupervisorCrossingTests.Upgrade_NewWorkerReady_ServesAndTheNextStopEndsBoth; SupervisorTests.Supervisor_UpgradesAndReplacesWorkers_WithoutClosingTheListeners",
+        [(SupervisorPhase.Upgrading, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.StopWhileUpgrading_DoesNotWaitForTheNewWorker; SupervisorCrossingTests.SigtermDuringASupervisorUpgrade_DoesNotWaitForTheUpgradeTimeout",
+        [(SupervisorPhase.Stopping, SupervisorTrigger.WorkerFailed)] = "SupervisorCrossingTests.StopWhileARestartFails_EndsOnceTheFailedWorkerIsGone",
+        [(SupervisorPhase.Restarting, SupervisorTrigger.Stop)] = "SupervisorCrossingTests.StopWhileRestarting_EndsAtOnceAndStartsNothingMore; SupervisorCrossingTests.SigtermWhileTheWorkerCrashLoops_StopsAtOnce",
     };
 
-    /// <summary>The table as docs/lifecycle.md shows it.</summary>
-    public static string ToMarkdown()
-    {
-        var sb = new StringBuilder();
-        sb.Append("| supervisor phase | trigger | next phase | action | outcome | tests |\n|---|---|---|---|---|---|\n");
-        foreach (var phase in Enum.GetValues<SupervisorPhase>())
-        {
-            foreach (var trigger in Enum.GetValues<SupervisorTrigger>())
-            {
-                var cell = Find(phase, trigger);
-                sb.Append("| ").Append(phase).Append(" | ").Append(trigger).Append(" | ")
-                  .Append(cell is null ? "—" : cell.Next == phase ? "(stays)" : cell.Next.ToString()).Append(" | ")
-                  .Append(cell is null ? "—" : cell.Action.ToString()).Append(" | ")
-                  .Append(cell is null ? "cannot happen (a bug: logged as IllegalTrigger, phase unchanged)" : cell.Outcome).Append(" | ")
-                  .Append(s_tests.TryGetValue((phase, trigger), out var tests) ? tests : "SupervisorTableTests.Cell").Append(" |\n");
-            }
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>The table as docs/lifecycle.md shows it: one row per (phase, trigger), with its tests.</summary>
+    public static string ToMarkdown() => TransitionTableMarkdown.Render<SupervisorPhase, SupervisorTrigger>("supervisor phase",
+        (phase, trigger) => Find(phase, trigger) is { } cell ? (cell.Next, cell.Action.ToString(), cell.Outcome) : null,
+        (phase, trigger) => $"SupervisorTableTests.Cell({phase}, {trigger})" + (s_moreTests.TryGetValue((phase, trigger), out var more) ? "; " + more : ""));
 
     private static List<SupervisorCell> Build()
     {
         var cells = new List<SupervisorCell>();
         void Add(SupervisorPhase from, SupervisorTrigger t, SupervisorPhase next, SupervisorAction a, string outcome) => cells.Add(new(from, t, next, a, outcome));
         void Stay(SupervisorPhase from, SupervisorTrigger t, SupervisorAction a, string outcome) => Add(from, t, from, a, outcome);
-        const string StopAll = "SIGTERM to every worker, the one starting included (it stops waiting for that one); exits once all are gone";
+        const string StopAll = "SIGTERM once to every worker, the one starting included (it stops waiting for that one); exits once all are gone";
 
         Add(SupervisorPhase.Starting, SupervisorTrigger.WorkerReady, SupervisorPhase.Serving, SupervisorAction.None, "serving: PID file written, READY=1");
         Add(SupervisorPhase.Starting, SupervisorTrigger.WorkerFailed, SupervisorPhase.Stopped, SupervisorAction.Exit, "the first worker failed: exit 1 with its reason");
@@ -158,7 +147,7 @@ public static class SupervisorTable
         Stay(SupervisorPhase.Upgrading, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "an upgrade is already in progress; one upgrade at a time");
         Stay(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerDied, SupervisorAction.None, "the serving worker died: the new one serves once ready (if it fails, a replacement starts)");
         Add(SupervisorPhase.Upgrading, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll);
-        Add(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerStopping, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, "the serving worker stops the service: the upgrade is cancelled (the new worker is told to stop)");
+        Add(SupervisorPhase.Upgrading, SupervisorTrigger.WorkerStopping, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, "the serving worker stops the service: the upgrade is cancelled (the new worker is told to stop; the serving one gets no SIGTERM on top, which would make it stop fast)");
         Stay(SupervisorPhase.Upgrading, SupervisorTrigger.Reload, SupervisorAction.Forward, "forwarded to the serving worker");
 
         Add(SupervisorPhase.Restarting, SupervisorTrigger.WorkerReady, SupervisorPhase.Serving, SupervisorAction.None, "the replacement serves");
@@ -167,8 +156,8 @@ public static class SupervisorTable
         Add(SupervisorPhase.Restarting, SupervisorTrigger.Stop, SupervisorPhase.Stopping, SupervisorAction.StopWorkers, StopAll + "; the backoff is cancelled");
         Stay(SupervisorPhase.Restarting, SupervisorTrigger.Reload, SupervisorAction.Ignore, "ignored: no worker serves; the replacement reads the file");
 
-        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerReady, SupervisorAction.StopWorkers, "a worker that became ready after the stop is told to stop");
-        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerFailed, SupervisorAction.Ignore, "ignored: stopping");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerReady, SupervisorAction.StopWorkers, "a worker that became ready after the stop is told to stop (once; the others are not signalled again)");
+        Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerFailed, SupervisorAction.Ignore, "ignored: stopping (exits if it was the last worker)");
         Stay(SupervisorPhase.Stopping, SupervisorTrigger.Upgrade, SupervisorAction.Refuse, "the supervisor is stopping");
         Stay(SupervisorPhase.Stopping, SupervisorTrigger.WorkerDied, SupervisorAction.None, "its exit code becomes the supervisor's");
         Stay(SupervisorPhase.Stopping, SupervisorTrigger.Stop, SupervisorAction.Forward, "forwarded: a second signal makes the workers stop fast");

@@ -42,6 +42,26 @@ public sealed class SupervisorCrossingTests
     }
 
     [Fact]
+    public async Task StopWhileARestartFails_EndsOnceTheFailedWorkerIsGone()
+    {
+        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.FailsWhenReleased);
+        await rig.PhaseAsync(SupervisorPhase.Serving);
+        rig.Spawner.Children[0].Exit(137);
+        await rig.PhaseAsync(SupervisorPhase.Restarting);
+        await rig.SettledAsync();
+
+        // The replacement's failure reaches the supervisor only after SIGTERM: the last process it waited for.
+        var gate = await rig.HoldLoopAsync();
+        rig.Supervisor.Post(() => rig.Supervisor.Stop("SIGTERM"));
+        rig.Spawner.Children[1].Release();
+        await rig.QueuedAsync(2);
+        gate.Set();
+
+        Assert.Equal(ExitCodes.Error, await rig.Run.WaitAsync(Wait));
+        Assert.Equal(SupervisorPhase.Stopped, rig.Supervisor.Phase);
+    }
+
+    [Fact]
     public async Task StopWhileUpgrading_DoesNotWaitForTheNewWorker()
     {
         await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.Hangs);
@@ -96,44 +116,6 @@ public sealed class SupervisorCrossingTests
         foreach (var phase in Enum.GetValues<SupervisorPhase>().Where(p => p != SupervisorPhase.Serving))
         {
             Assert.NotEqual(SupervisorAction.StartWorker, SupervisorTable.Find(phase, SupervisorTrigger.Upgrade)?.Action);
-        }
-    }
-
-    private sealed class SupervisorRig : IAsyncDisposable
-    {
-        public SupervisorRig(params FakeBehaviour[] behaviours)
-        {
-            Spawner = new FakeSpawner(behaviours);
-            Table = new ListenerTable(Log.For<ListenerTable>());
-            Table.Claim("public", new IPEndPoint(IPAddress.Loopback, 0), 16);
-            var options = new LifecycleOptions { EnableZeroDowntime = true, UpgradeTimeout = TimeSpan.FromHours(1) };
-            Supervisor = new Supervisor(Table, ["baton", "run"], options, new SystemdNotifier(Log.For<SystemdNotifier>()), Spawner, Log.For<Supervisor>(), Time);
-            Run = Task.Run(() => Supervisor.RunLoopAsync());
-        }
-
-        public EventLog Log { get; } = new();
-
-        public FakeTimeProvider Time { get; } = new();
-
-        public FakeSpawner Spawner { get; }
-
-        public ListenerTable Table { get; }
-
-        public Supervisor Supervisor { get; }
-
-        public Task<int> Run { get; }
-
-        public Task PhaseAsync(SupervisorPhase phase)
-            => Supervisor.Phase == phase ? Task.CompletedTask : Log.WaitForAsync(BatonEventIds.SupervisorPhaseChanged, e => Equals(e["Phase"], phase));
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var child in Spawner.Children)
-            {
-                child.Exit(0);
-            }
-
-            await Task.WhenAny(Run, Task.Delay(Wait));
         }
     }
 }
