@@ -104,7 +104,7 @@ internal sealed class ProcessLauncher
                 var first = receipt < timeout ? receipt : timeout;
                 try
                 {
-                    (message, _) = await channel.ReceiveAsync(first).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    (message, _) = await channel.ReceiveAsync(first, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
@@ -113,13 +113,13 @@ internal sealed class ProcessLauncher
             }
             else
             {
-                (message, _) = await channel.ReceiveAsync(timeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+                (message, _) = await channel.ReceiveAsync(timeout, cancellationToken).ConfigureAwait(false);
             }
 
             if (message?.Type == HandoffMessage.Received)
             {
                 var left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
-                (message, _) = await channel.ReceiveAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).WaitAsync(cancellationToken).ConfigureAwait(false);
+                (message, _) = await channel.ReceiveAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
 
             switch (message?.Type)

@@ -38,17 +38,19 @@ internal sealed class UpgradeChannel : IDisposable
 
     /// <summary>
     /// Receives one message (and, for a <see cref="HandoffMessage.Listeners"/> message, its fds, which
-    /// the caller then owns). Null when the peer closed the connection.
+    /// the caller then owns). Null when the peer closed the connection. No thread waits meanwhile:
+    /// a zero-byte receive completes when the socket is readable (a worker's channel may be quiet
+    /// for days), and cancelling it leaves whatever arrives in the socket for the next call.
     /// </summary>
+    /// <param name="timeout">How long to wait for a whole message; <see cref="Timeout.InfiniteTimeSpan"/> for as long as it takes.</param>
+    /// <param name="cancellationToken">Ends the wait (<see cref="OperationCanceledException"/>).</param>
     /// <exception cref="TimeoutException">Nothing complete arrived in time.</exception>
     /// <exception cref="InvalidDataException">Garbage: not a message of this protocol.</exception>
-    public Task<(HandoffMessage? Message, List<int> Fds)> ReceiveAsync(TimeSpan timeout)
-        => Task.Run(() => Receive(timeout));
-
-    private (HandoffMessage? Message, List<int> Fds) Receive(TimeSpan timeout)
+    public async Task<(HandoffMessage? Message, List<int> Fds)> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var fds = new List<int>();
-        var deadline = DateTime.UtcNow + timeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
             while (true)
@@ -73,20 +75,30 @@ internal sealed class UpgradeChannel : IDisposable
                     throw new InvalidDataException($"no message within {_buffer.Length} bytes");
                 }
 
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero)
+                if (FdPassing.TryReceive(_socket, _buffer.AsSpan(_buffered), fds, out int n))
+                {
+                    if (n == 0)
+                    {
+                        CloseAll(fds);
+                        return (null, fds);
+                    }
+
+                    _buffered += n;
+                    continue;
+                }
+
+                try
+                {
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     throw new TimeoutException($"no message within {timeout.TotalSeconds:0.#} s");
                 }
-
-                int n = FdPassing.Receive(_socket, _buffer.AsSpan(_buffered), fds, left);
-                if (n == 0)
+                catch (SocketException ex)
                 {
-                    CloseAll(fds);
-                    return (null, fds);
+                    throw new IOException($"recv: {ex.Message}", ex);
                 }
-
-                _buffered += n;
             }
         }
         catch

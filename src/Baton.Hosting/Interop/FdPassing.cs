@@ -7,8 +7,10 @@ namespace Baton.Hosting.Interop;
 /// </summary>
 /// <remarks>
 /// The managed <see cref="Socket"/> may be blocking or (after async use, internally) non-blocking;
-/// both calls use <c>MSG_DONTWAIT</c> and wait with poll(2), so they behave the same either way and
-/// a timeout is honoured. The fds travel with the first byte of the payload.
+/// every call uses <c>MSG_DONTWAIT</c>, so they behave the same either way. <see cref="Send"/> and
+/// <see cref="Receive(Socket, Span{byte}, List{int}, TimeSpan)"/> wait with poll(2) (a timeout is
+/// honoured); <see cref="TryReceive"/> never waits, for callers that wait with a zero-byte
+/// <c>ReceiveAsync</c> instead of a blocked thread. The fds travel with the first byte of the payload.
 /// </remarks>
 internal static class FdPassing
 {
@@ -85,6 +87,7 @@ internal static class FdPassing
     /// <summary>
     /// Receives once into <paramref name="buffer"/> and appends any fds that came with it to
     /// <paramref name="fds"/>, already close-on-exec (<c>MSG_CMSG_CLOEXEC</c>). The caller owns them.
+    /// Blocks the calling thread in poll(2) until something arrives; <see cref="TryReceive"/> never blocks.
     /// </summary>
     /// <returns>The number of payload bytes; 0 when the peer has closed.</returns>
     /// <exception cref="TimeoutException">Nothing arrived within <paramref name="timeout"/>.</exception>
@@ -92,7 +95,38 @@ internal static class FdPassing
     /// recvmsg failed, or the control data was truncated (more than <see cref="MaxFds"/> fds were
     /// sent); in that case the fds that did arrive are closed and none are appended.
     /// </exception>
-    public static unsafe int Receive(Socket socket, Span<byte> buffer, List<int> fds, TimeSpan timeout)
+    public static int Receive(Socket socket, Span<byte> buffer, List<int> fds, TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be non-negative or infinite.");
+        }
+
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? 0 : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        while (true)
+        {
+            if (TryReceive(socket, buffer, fds, out int received))
+            {
+                return received;
+            }
+
+            using var lease = new SocketFd(socket);
+            Wait(lease.Fd, LibC.POLLIN, timeout, deadline);
+        }
+    }
+
+    /// <summary>
+    /// Receives once if anything is there, without waiting: as <see cref="Receive(Socket, Span{byte}, List{int}, TimeSpan)"/>,
+    /// but false (nothing received, no fds appended) when nothing has arrived yet. Wait for data
+    /// without a thread by a zero-byte <see cref="Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/>
+    /// (on Linux a 1-byte MSG_PEEK: it consumes neither the data nor the fds riding on it).
+    /// </summary>
+    /// <param name="socket">A connected AF_UNIX stream socket.</param>
+    /// <param name="buffer">Where the payload goes (not empty).</param>
+    /// <param name="fds">Where the fds that came with it go.</param>
+    /// <param name="received">The number of payload bytes; 0 when the peer has closed.</param>
+    /// <exception cref="IOException">As <see cref="Receive(Socket, Span{byte}, List{int}, TimeSpan)"/>.</exception>
+    public static unsafe bool TryReceive(Socket socket, Span<byte> buffer, List<int> fds, out int received)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(fds);
@@ -101,12 +135,6 @@ internal static class FdPassing
             throw new ArgumentException("The buffer must not be empty.", nameof(buffer));
         }
 
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be non-negative or infinite.");
-        }
-
-        long deadline = timeout == Timeout.InfiniteTimeSpan ? 0 : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         byte* control = stackalloc byte[ControlSpace];
         using var lease = new SocketFd(socket);
         fixed (byte* data = buffer)
@@ -122,9 +150,11 @@ internal static class FdPassing
                     int errno = Errno.Last;
                     if (errno == Errno.EAGAIN)
                     {
-                        Wait(lease.Fd, LibC.POLLIN, timeout, deadline);
+                        received = 0;
+                        return false;
                     }
-                    else if (errno != Errno.EINTR)
+
+                    if (errno != Errno.EINTR)
                     {
                         throw Errno.ToException(errno, "recvmsg");
                     }
@@ -136,18 +166,19 @@ internal static class FdPassing
                 CollectFds(control, (int)msg.ControlLen, fds);
                 if ((msg.Flags & LibC.MSG_CTRUNC) != 0)
                 {
-                    int received = fds.Count - before;
+                    int arrived = fds.Count - before;
                     for (int i = before; i < fds.Count; i++)
                     {
                         ListenSockets.Close(fds[i]);
                     }
 
-                    fds.RemoveRange(before, received);
+                    fds.RemoveRange(before, arrived);
                     throw new IOException(
-                        $"recvmsg: control data truncated (the peer sent more than {MaxFds} fds); closed the {received} that arrived");
+                        $"recvmsg: control data truncated (the peer sent more than {MaxFds} fds); closed the {arrived} that arrived");
                 }
 
-                return (int)result;
+                received = (int)result;
+                return true;
             }
         }
     }

@@ -11,6 +11,8 @@ internal static unsafe partial class LibC
 {
     private const string Library = "libc";
 
+    // socket, bind and listen: .NET has them, but a managed Socket would own the listener's fd, which
+    // is handed to other processes and must outlive any one Socket (ListenSockets.BindAndListen).
     // SAFETY: only integer arguments; returns a new fd or -1, touches no managed memory.
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     internal static partial int Socket(int domain, int type, int protocol);
@@ -18,10 +20,6 @@ internal static unsafe partial class LibC
     // SAFETY: addr points to a pinned or stack buffer of at least addrlen bytes that the kernel only reads.
     [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
     internal static partial int Bind(int fd, byte* addr, uint addrlen);
-
-    // SAFETY: addr points to a pinned or stack buffer of at least addrlen bytes that the kernel only reads.
-    [LibraryImport(Library, EntryPoint = "connect", SetLastError = true)]
-    internal static partial int Connect(int fd, byte* addr, uint addrlen);
 
     // SAFETY: only integer arguments; an invalid fd fails with EBADF.
     [LibraryImport(Library, EntryPoint = "listen", SetLastError = true)]
@@ -48,10 +46,6 @@ internal static unsafe partial class LibC
     // SAFETY: optval points to optlen readable bytes that the kernel only reads.
     [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     internal static partial int SetSockOpt(int fd, int level, int name, void* optval, uint optlen);
-
-    // SAFETY: addr points to *addrlen writable bytes; the kernel truncates to that length and reports the full one.
-    [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
-    internal static partial int GetSockName(int fd, byte* addr, uint* addrlen);
 
     // SAFETY: msg and everything it points to (iovec, payload, control buffer) are pinned or on the stack
     // for the duration of the call; the kernel only reads them.

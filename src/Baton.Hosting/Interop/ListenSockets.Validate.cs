@@ -48,82 +48,58 @@ internal static partial class ListenSockets
             return fileType < 0 ? $"fd {fd}: statx failed: {Errno.Describe(statxErrno)}" : $"fd {fd} is not a socket";
         }
 
-        // 3. A stream socket?
-        if (GetIntOption(fd, LibC.SO_TYPE, out int socketType) is string typeError)
+        // 3–6 through .NET: a socket that does not own the fd reads its type, family, listening
+        // state and address (disposing it leaves the fd alone: ListenSocketsTests.Borrow_*).
+        Socket socket;
+        try
         {
-            return typeError;
+            socket = Borrow(fd);
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode == SocketError.NotSocket ? $"fd {fd} is not a socket" : $"fd {fd}: {ex.Message}";
         }
 
-        if (socketType != LibC.SOCK_STREAM)
+        using (socket)
         {
-            return $"fd {fd} is a socket but not SOCK_STREAM (SO_TYPE={socketType})";
-        }
+            // 3. A stream socket?
+            if (socket.SocketType != SocketType.Stream)
+            {
+                return $"fd {fd} is a socket but not SOCK_STREAM (SO_TYPE={(int)socket.SocketType})";
+            }
 
-        // 4. Listening?
-        if (GetIntOption(fd, LibC.SO_ACCEPTCONN, out int accepting) is string acceptError)
-        {
-            return acceptError;
-        }
+            try
+            {
+                // 4. Listening?
+                if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection) is 0)
+                {
+                    return $"fd {fd} is a socket but not listening (SO_ACCEPTCONN=0)";
+                }
 
-        if (accepting == 0)
-        {
-            return $"fd {fd} is a socket but not listening (SO_ACCEPTCONN=0)";
-        }
+                // 5. The expected family?
+                family = socket.AddressFamily;
+                if (expectedFamily != AddressFamily.Unspecified && family != expectedFamily)
+                {
+                    return $"fd {fd} has family {family}, expected {expectedFamily}";
+                }
 
-        // 5. The expected family?
-        if (GetIntOption(fd, LibC.SO_DOMAIN, out int domain) is string domainError)
-        {
-            return domainError;
+                // 6. Where is it bound?
+                localEndPoint = socket.LocalEndPoint;
+                return null;
+            }
+            catch (SocketException ex)
+            {
+                return $"fd {fd}: {ex.Message}";
+            }
         }
-
-        family = SockAddr.ToAddressFamily(domain);
-        if (expectedFamily != AddressFamily.Unspecified && family != expectedFamily)
-        {
-            string actual = family == AddressFamily.Unknown ? $"{domain} (unknown)" : family.ToString();
-            return $"fd {fd} has family {actual}, expected {expectedFamily}";
-        }
-
-        // 6. Where is it bound?
-        return GetLocalEndPoint(fd, out localEndPoint);
     }
 
-    private static unsafe string? GetIntOption(int fd, int option, out int value)
-    {
-        int result = 0;
-        uint length = sizeof(int);
-        value = 0;
-        if (LibC.GetSockOpt(fd, LibC.SOL_SOCKET, option, &result, &length) != 0)
-        {
-            int errno = Errno.Last;
-            return errno == Errno.ENOTSOCK
-                ? $"fd {fd} is not a socket"
-                : $"fd {fd}: getsockopt {OptionName(option)} failed: {Errno.Describe(errno)}";
-        }
-
-        value = result;
-        return null;
-    }
-
-    private static unsafe string? GetLocalEndPoint(int fd, out EndPoint? localEndPoint)
-    {
-        byte* address = stackalloc byte[SockAddr.MaxSize];
-        uint length = SockAddr.MaxSize;
-        localEndPoint = null;
-        if (LibC.GetSockName(fd, address, &length) != 0)
-        {
-            int errno = Errno.Last;
-            return $"fd {fd}: getsockname failed: {Errno.Describe(errno)}";
-        }
-
-        localEndPoint = SockAddr.Read(new ReadOnlySpan<byte>(address, SockAddr.MaxSize), (int)length);
-        return null;
-    }
-
-    private static string OptionName(int option) => option switch
-    {
-        LibC.SO_TYPE => "SO_TYPE",
-        LibC.SO_ACCEPTCONN => "SO_ACCEPTCONN",
-        LibC.SO_DOMAIN => "SO_DOMAIN",
-        _ => option.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+    /// <summary>
+    /// A <see cref="Socket"/> over <paramref name="fd"/> that does not own it: for reading the
+    /// socket's options and addresses through .NET. Disposing it leaves the fd open, listening and
+    /// as blocking as it was (checked by ListenSocketsTests.Borrow_Disposed_*).
+    /// </summary>
+    /// <remarks>.NET takes any fd: one that is not a socket gives <see cref="SocketType.Unknown"/>.</remarks>
+    /// <exception cref="SocketException">The socket's properties cannot be read.</exception>
+    public static Socket Borrow(int fd) => new(new SafeSocketHandle((IntPtr)fd, ownsHandle: false));
 }

@@ -37,11 +37,10 @@ internal static partial class ListenSockets
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         int family = SockAddr.FamilyOf(endPoint);
-        Span<byte> address = stackalloc byte[SockAddr.MaxSize];
-        int length = SockAddr.Write(endPoint, address);
+        SocketAddress address = SockAddr.Of(endPoint);
         if (endPoint is UnixDomainSocketEndPoint unix)
         {
-            RemoveStaleUnixSocket(unix, address[..length]);
+            RemoveStaleUnixSocket(unix);
         }
 
         int fd = LibC.Socket(family, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
@@ -67,9 +66,9 @@ internal static partial class ListenSockets
                 throw Errno.ToException(Errno.Last, $"fchmod {endPoint}");
             }
 
-            fixed (byte* addr = address)
+            fixed (byte* addr = address.Buffer.Span)
             {
-                if (LibC.Bind(fd, addr, (uint)length) != 0)
+                if (LibC.Bind(fd, addr, (uint)address.Size) != 0)
                 {
                     throw Errno.ToException(Errno.Last, $"bind {endPoint}");
                 }
@@ -142,7 +141,7 @@ internal static partial class ListenSockets
 
     // A socket file outlives the process that bound it. Delete it only if it is a socket and a
     // connect() is refused (nobody listening); a live listener is left alone so bind reports EADDRINUSE.
-    private static unsafe void RemoveStaleUnixSocket(UnixDomainSocketEndPoint endPoint, ReadOnlySpan<byte> address)
+    private static void RemoveStaleUnixSocket(UnixDomainSocketEndPoint endPoint)
     {
         string? path = SockAddr.UnixFilePath(endPoint);
         if (path is null || GetFileType(LibC.AT_FDCWD, path, LibC.AT_SYMLINK_NOFOLLOW) != LibC.S_IFSOCK)
@@ -150,32 +149,25 @@ internal static partial class ListenSockets
             return;
         }
 
-        int probe = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK, 0);
-        if (probe < 0)
-        {
-            return; // bind will report the real problem.
-        }
-
         try
         {
-            int result;
-            fixed (byte* addr = address)
-            {
-                result = LibC.Connect(probe, addr, (uint)address.Length);
-            }
-
-            if (result != 0 && Errno.Last == Errno.ECONNREFUSED)
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+            probe.Connect(endPoint); // non-blocking: a live listener with a full backlog says EAGAIN instead of holding us
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            try
             {
                 File.Delete(path);
             }
+            catch (Exception deleteFailed) when (deleteFailed is IOException or UnauthorizedAccessException)
+            {
+                // Could not delete it: bind will report "address already in use".
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (SocketException)
         {
-            // Could not delete it: bind will report "address already in use".
-        }
-        finally
-        {
-            Close(probe);
+            // Anything else (a live listener, no permission): bind reports the real problem.
         }
     }
 

@@ -443,15 +443,11 @@ internal sealed class Supervisor
             try
             {
                 List<int> fds;
-                (message, fds) = await worker.Channel.ReceiveAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
+                (message, fds) = await worker.Channel.ReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
                 foreach (var fd in fds)
                 {
                     ListenSockets.Close(fd); // no worker message carries fds
                 }
-            }
-            catch (TimeoutException)
-            {
-                continue;
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or ObjectDisposedException)
             {

@@ -100,11 +100,7 @@ internal sealed class SupervisorLink : IUpgradeHandler, IStopListener
             HandoffMessage? message;
             try
             {
-                (message, _) = await channel.ReceiveAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                continue;
+                (message, _) = await channel.ReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or ObjectDisposedException)
             {

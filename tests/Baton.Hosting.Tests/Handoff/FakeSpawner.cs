@@ -90,6 +90,7 @@ internal sealed class FakeChild : ISpawnedProcess
         // Checked while "exec" happens: a real child could use exactly these fds.
         InheritedListenersValid = inheritFds.Where(fd => fd != int.Parse(environment[ListenFdsVariable.ChannelName], CultureInfo.InvariantCulture))
             .All(fd => ListenSockets.TryValidate(fd, System.Net.Sockets.AddressFamily.Unspecified, out _, out _));
+        ChannelIdentity = FdIdentity(int.Parse(environment[ListenFdsVariable.ChannelName], CultureInfo.InvariantCulture));
         _channel = new UpgradeChannel(SocketPairs.Adopt(channelFd));
         Run = Task.Run(() => RunAsync(behaviour));
     }
@@ -103,6 +104,22 @@ internal sealed class FakeChild : ISpawnedProcess
     public IReadOnlyList<int> InheritFds { get; }
 
     public bool InheritedListenersValid { get; }
+
+    /// <summary>What the inherited channel fd was at spawn ("socket:[inode]"), to tell it from a later fd with its number.</summary>
+    public string? ChannelIdentity { get; }
+
+    /// <summary>What fd <paramref name="fd"/> of this process is now ("socket:[inode]", …); null when it is not open.</summary>
+    public static string? FdIdentity(int fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     public bool Killed { get; private set; }
 

@@ -60,4 +60,58 @@ public sealed class UpgradeChannelTests
         ListenSockets.Close(fd);
         Assert.True(await probe.AllCopiesClosedAsync(Wait));
     }
+
+    // A supervisor waits on each worker's channel, and a worker on its supervisor's, for days: no
+    // thread may be held for that (a thread-pool thread blocked in poll each starved the pool).
+    [Fact]
+    public async Task ReceiveAsync_ManyQuietChannels_HoldNoThread()
+    {
+        var quiet = Enumerable.Range(0, 64).Select(_ => SocketPairs.Create())
+            .Select(p => (Near: new UpgradeChannel(SocketPairs.Adopt(p.A)), Far: new UpgradeChannel(SocketPairs.Adopt(p.B)))).ToList();
+        try
+        {
+            var waits = quiet.Select(q => q.Near.ReceiveAsync(Timeout.InfiniteTimeSpan)).ToList();
+            var (a, b) = SocketPairs.Create();
+            using var sender = new UpgradeChannel(SocketPairs.Adopt(a));
+            using var receiver = new UpgradeChannel(SocketPairs.Adopt(b));
+
+            await sender.SendAsync(new HandoffMessage { Type = HandoffMessage.Ready, Pid = 7 });
+            var (message, _) = await receiver.ReceiveAsync(Wait).WaitAsync(TimeSpan.FromSeconds(3));
+
+            Assert.Equal(7, message?.Pid);
+            Assert.All(waits, w => Assert.False(w.IsCompleted));
+            quiet.ForEach(q => q.Far.Dispose()); // the peers go: every wait ends with "closed"
+            Assert.All(await Task.WhenAll(waits).WaitAsync(Wait), r => Assert.Null(r.Message));
+        }
+        finally
+        {
+            quiet.ForEach(q => { q.Near.Dispose(); q.Far.Dispose(); });
+        }
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_Cancelled_LeavesWhatArrivesLaterForTheNextCall()
+    {
+        var (a, b) = SocketPairs.Create();
+        using var sender = new UpgradeChannel(SocketPairs.Adopt(a));
+        using var receiver = new UpgradeChannel(SocketPairs.Adopt(b));
+        using var cts = new CancellationTokenSource();
+        var first = receiver.ReceiveAsync(Timeout.InfiniteTimeSpan, cts.Token);
+
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first).WaitAsync(Wait);
+        await sender.SendAsync(new HandoffMessage { Type = HandoffMessage.Ready, Pid = 8 });
+
+        Assert.Equal(8, (await receiver.ReceiveAsync(Wait)).Message?.Pid);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_NothingInTime_TimesOut()
+    {
+        var (a, b) = SocketPairs.Create();
+        using var sender = new UpgradeChannel(SocketPairs.Adopt(a));
+        using var receiver = new UpgradeChannel(SocketPairs.Adopt(b));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => receiver.ReceiveAsync(TimeSpan.FromMilliseconds(50))).WaitAsync(Wait);
+    }
 }
