@@ -12,10 +12,20 @@ namespace Baton.Hosting.Systemd;
 /// </summary>
 internal sealed partial class SystemdNotifier
 {
-    private readonly string? _notifySocket = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+    private readonly string? _notifySocket;
     private readonly ILogger _logger;
 
-    public SystemdNotifier(ILogger<SystemdNotifier> logger) => _logger = logger;
+    public SystemdNotifier(ILogger<SystemdNotifier> logger)
+        : this(logger, Environment.GetEnvironmentVariable("NOTIFY_SOCKET"))
+    {
+    }
+
+    /// <summary>Notifies <paramref name="notifySocket"/> (a path, or <c>@name</c> for an abstract socket) instead of <c>NOTIFY_SOCKET</c>.</summary>
+    internal SystemdNotifier(ILogger<SystemdNotifier> logger, string? notifySocket)
+    {
+        _logger = logger;
+        _notifySocket = notifySocket;
+    }
 
     /// <summary>True when systemd expects notifications (Type=notify).</summary>
     public bool IsNotifyEnabled => !string.IsNullOrEmpty(_notifySocket);
