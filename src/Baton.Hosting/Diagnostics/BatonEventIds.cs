@@ -64,13 +64,13 @@ public static class BatonEventIds
     public const int ListenerBound = 1200;
     /// <summary>Information: "Listener {Key} adopted on {EndPoint} (fd {Fd}, {Origin})".</summary>
     public const int ListenerAdopted = 1201;
-    /// <summary>Information: "Upgrade requested by {Source}: pid {Pid}, generation {Generation} hands over its listeners".</summary>
+    /// <summary>Information: "Upgrade requested by {Source}: pid {Pid} (generation {Generation}) {Next}" (hands over its listeners, will be replaced by a new worker, asks the supervisor for a new worker).</summary>
     public const int UpgradeRequested = 1202;
     /// <summary>Information: "Handed {Count} listener(s) ({Keys}) to pid {NewPid}; still serving until it reports ready".</summary>
     public const int ListenersHandedOff = 1203;
     /// <summary>Information: "Upgrade ready: pid {NewPid} (generation {Generation}) serves after {ElapsedMs} ms; pid {OldPid} stops accepting and drains".</summary>
     public const int UpgradeReady = 1204;
-    /// <summary>Error: "{Source}: upgrade failed unexpectedly; still serving".</summary>
+    /// <summary>Error: "UpgradeRolledBack ({Source}): {Reason}; still serving".</summary>
     public const int UpgradeRolledBack = 1205;
     /// <summary>Warning: "Upgrade refused ({Source}): {Reason}".</summary>
     public const int UpgradeRefused = 1206;
@@ -88,7 +88,7 @@ public static class BatonEventIds
     public const int UpgradeProgress = 1212;
     /// <summary>Warning: "sd_notify {State} failed: {Error}".</summary>
     public const int SystemdNotifyFailed = 1213;
-    /// <summary>Warning: "The supervisor closed its channel; this worker keeps serving on its own".</summary>
+    /// <summary>Error: "Handoff failed: {Reason}" (a worker could not start or report; a worker lost its supervisor).</summary>
     public const int HandoffFailed = 1214;
     /// <summary>Information: "Supervisor pid {Pid} holds the listeners; worker pid {WorkerPid} serves".</summary>
     public const int SupervisorStarted = 1215;

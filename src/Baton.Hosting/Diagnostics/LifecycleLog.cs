@@ -79,6 +79,14 @@ internal static partial class LifecycleLog
     [LoggerMessage(BatonEventIds.UpgradeRefused, LogLevel.Warning, "Upgrade refused ({Source}): {Reason}", EventName = nameof(BatonEventIds.UpgradeRefused))]
     public static partial void UpgradeRefused(ILogger logger, string source, string reason);
 
+    // The PID file (written by the serving process, or by the supervisor for its workers).
+
+    [LoggerMessage(BatonEventIds.PidFileWritten, LogLevel.Information, "PID file {Path} written: {Pid}", EventName = nameof(BatonEventIds.PidFileWritten))]
+    public static partial void PidFileWritten(ILogger logger, string path, int pid);
+
+    [LoggerMessage(BatonEventIds.PidFileRemoved, LogLevel.Information, "PID file {Path} removed: pid {Pid} exits", EventName = nameof(BatonEventIds.PidFileRemoved))]
+    public static partial void PidFileRemoved(ILogger logger, string path, int pid);
+
     // The supervisor and its workers.
 
     [LoggerMessage(BatonEventIds.SupervisorStarted, LogLevel.Information, "Supervisor pid {Pid} holds the listeners; worker pid {WorkerPid} serves", EventName = nameof(BatonEventIds.SupervisorStarted))]

@@ -17,7 +17,7 @@ namespace Baton.Hosting.Handoff;
 /// systemd (<c>MAINPID=</c> when this process took over from another, then <c>READY=1</c>), and
 /// takes the upgrade socket's path. Later tells systemd <c>STOPPING=1</c> when a real shutdown begins.
 /// </summary>
-internal sealed partial class ReadyAnnouncer : IDisposable
+internal sealed class ReadyAnnouncer : IDisposable
 {
     private readonly HandoffIntake _intake;
     private readonly SystemdNotifier _systemd;
@@ -78,24 +78,30 @@ internal sealed partial class ReadyAnnouncer : IDisposable
         if (_options.PidFile is { } pidFile && Interlocked.Exchange(ref _pidTemp, null) is { } temp)
         {
             PidFile.Commit(temp, pidFile);
-            Log.PidFileWritten(_logger, pidFile, Environment.ProcessId);
+            LifecycleLog.PidFileWritten(_logger, pidFile, Environment.ProcessId);
             _appLifetime.ApplicationStopped.Register(() =>
             {
                 if (PidFile.RemoveIfOurs(pidFile))
                 {
-                    Log.PidFileRemoved(_logger, pidFile, Environment.ProcessId);
+                    LifecycleLog.PidFileRemoved(_logger, pidFile, Environment.ProcessId);
                 }
             });
         }
 
-        _systemd.Notify(_intake.Mode is IntakeMode.ReExec or IntakeMode.UpgradeSocket
-            ? $"MAINPID={Environment.ProcessId}\nREADY=1"
-            : "READY=1");
+        if (_intake.Mode is IntakeMode.ReExec or IntakeMode.UpgradeSocket)
+        {
+            _systemd.ReadyAsMainProcess(); // it took over from another process
+        }
+        else
+        {
+            _systemd.Ready();
+        }
+
         _state.PhaseChanged += (_, now) =>
         {
             if (now is LifecyclePhase.GracePeriod or LifecyclePhase.Aborting)
             {
-                _systemd.Notify("STOPPING=1");
+                _systemd.Stopping();
             }
         };
         _upgradeSocket.Start();
@@ -108,14 +114,5 @@ internal sealed partial class ReadyAnnouncer : IDisposable
         {
             PidFile.Discard(temp);
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(BatonEventIds.PidFileWritten, LogLevel.Information, "PID file {Path} written: {Pid}", EventName = nameof(BatonEventIds.PidFileWritten))]
-        public static partial void PidFileWritten(ILogger logger, string path, int pid);
-
-        [LoggerMessage(BatonEventIds.PidFileRemoved, LogLevel.Information, "PID file {Path} removed: pid {Pid} exits", EventName = nameof(BatonEventIds.PidFileRemoved))]
-        public static partial void PidFileRemoved(ILogger logger, string path, int pid);
     }
 }

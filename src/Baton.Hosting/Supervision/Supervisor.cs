@@ -91,9 +91,9 @@ internal sealed class Supervisor
         }
 
         _table.Dispose();
-        if (_options.PidFile is { } written)
+        if (_options.PidFile is { } written && PidFile.RemoveIfOurs(written))
         {
-            PidFile.RemoveIfOurs(written);
+            LifecycleLog.PidFileRemoved(_logger, written, Environment.ProcessId);
         }
 
         return _exitCode;
@@ -432,6 +432,7 @@ internal sealed class Supervisor
         if (_options.PidFile is { } pidFile)
         {
             PidFile.Write(pidFile);
+            LifecycleLog.PidFileWritten(_logger, pidFile, Environment.ProcessId);
         }
     }
 

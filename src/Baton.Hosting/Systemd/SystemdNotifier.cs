@@ -48,7 +48,7 @@ internal sealed partial class SystemdNotifier
     public void Stopping() => Notify("STOPPING=1");
 
     // One datagram of newline-separated assignments. Does nothing outside systemd.
-    internal void Notify(string state)
+    private void Notify(string state)
     {
         if (!IsNotifyEnabled)
         {
