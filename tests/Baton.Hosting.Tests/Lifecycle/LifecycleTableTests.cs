@@ -15,12 +15,17 @@ public sealed class LifecycleTableTests
 {
     private static readonly TimeSpan LongGrace = TimeSpan.FromHours(1);
 
-    public static TheoryData<LifecyclePhase, LifecycleTrigger> EveryCell()
+    public static TheoryData<LifecyclePhase, LifecycleTrigger> EveryCell() => EveryCellOf<LifecyclePhase, LifecycleTrigger>();
+
+    /// <summary>Every (phase, trigger) pair of a transition table, the ones that cannot happen included.</summary>
+    internal static TheoryData<TPhase, TTrigger> EveryCellOf<TPhase, TTrigger>()
+        where TPhase : struct, Enum
+        where TTrigger : struct, Enum
     {
-        var data = new TheoryData<LifecyclePhase, LifecycleTrigger>();
-        foreach (var phase in Enum.GetValues<LifecyclePhase>())
+        var data = new TheoryData<TPhase, TTrigger>();
+        foreach (var phase in Enum.GetValues<TPhase>())
         {
-            foreach (var trigger in Enum.GetValues<LifecycleTrigger>())
+            foreach (var trigger in Enum.GetValues<TTrigger>())
             {
                 data.Add(phase, trigger);
             }

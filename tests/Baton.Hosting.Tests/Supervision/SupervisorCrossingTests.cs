@@ -1,12 +1,8 @@
-using System.Net;
 using Baton.Hosting.Diagnostics;
 using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Baton.Hosting.Supervision;
-using Baton.Hosting.Systemd;
 using Baton.Hosting.Tests.Handoff;
-using Baton.Hosting.Tests.Lifecycle;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Hosting.Tests.Supervision;
 
@@ -64,8 +60,7 @@ public sealed class SupervisorCrossingTests
     [Fact]
     public async Task StopWhileUpgrading_DoesNotWaitForTheNewWorker()
     {
-        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.Hangs);
-        rig.Spawner.ChildrenExitOnTerminate = true;
+        await using var rig = new SupervisorRig(childrenExitOnTerminate: true, FakeBehaviour.ReportsReady, FakeBehaviour.Hangs);
         await rig.PhaseAsync(SupervisorPhase.Serving);
         rig.Supervisor.Post(() => rig.Supervisor.Upgrade("SIGQUIT", null));
         await rig.PhaseAsync(SupervisorPhase.Upgrading);
@@ -97,8 +92,7 @@ public sealed class SupervisorCrossingTests
     [Fact]
     public async Task Upgrade_NewWorkerReady_ServesAndTheNextStopEndsBoth()
     {
-        await using var rig = new SupervisorRig(FakeBehaviour.ReportsReady, FakeBehaviour.ReportsReady);
-        rig.Spawner.ChildrenExitOnTerminate = true;
+        await using var rig = new SupervisorRig(childrenExitOnTerminate: true, FakeBehaviour.ReportsReady, FakeBehaviour.ReportsReady);
         await rig.PhaseAsync(SupervisorPhase.Serving);
         rig.Supervisor.Post(() => rig.Supervisor.Upgrade("SIGQUIT", null));
         await rig.Log.WaitForAsync(BatonEventIds.UpgradeReady);

@@ -23,8 +23,18 @@ internal sealed class SupervisorRig : IAsyncDisposable
     private readonly List<(SupervisorTrigger Trigger, TaskCompletionSource<SupervisorCell?> Done)> _waiters = new();
 
     public SupervisorRig(params FakeBehaviour[] behaviours)
+        : this(childrenExitOnTerminate: false, behaviours)
     {
-        Spawner = new FakeSpawner(behaviours);
+    }
+
+    /// <param name="childrenExitOnTerminate">
+    /// Every fake worker ends with 0 on SIGTERM. Set here, before the loop starts: the loop spawns
+    /// the first worker at once, so setting it on the spawner afterwards races that spawn.
+    /// </param>
+    /// <param name="behaviours">What each worker does, in spawn order.</param>
+    public SupervisorRig(bool childrenExitOnTerminate, params FakeBehaviour[] behaviours)
+    {
+        Spawner = new FakeSpawner(behaviours) { ChildrenExitOnTerminate = childrenExitOnTerminate };
         Table = new ListenerTable(Log.For<ListenerTable>());
         Table.Claim("public", new IPEndPoint(IPAddress.Loopback, 0), 16);
         var options = new LifecycleOptions { EnableZeroDowntime = true, UpgradeTimeout = TimeSpan.FromHours(1) };

@@ -3,6 +3,7 @@ using Baton.Hosting.Handoff;
 using Baton.Hosting.Lifecycle;
 using Baton.Hosting.Supervision;
 using Baton.Hosting.Tests.Handoff;
+using Baton.Hosting.Tests.Lifecycle;
 
 namespace Baton.Hosting.Tests.Supervision;
 
@@ -19,19 +20,7 @@ public sealed class SupervisorTableTests
 {
     private static readonly TimeSpan Wait = SupervisorRig.Wait;
 
-    public static TheoryData<SupervisorPhase, SupervisorTrigger> EveryCell()
-    {
-        var data = new TheoryData<SupervisorPhase, SupervisorTrigger>();
-        foreach (var phase in Enum.GetValues<SupervisorPhase>())
-        {
-            foreach (var trigger in Enum.GetValues<SupervisorTrigger>())
-            {
-                data.Add(phase, trigger);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<SupervisorPhase, SupervisorTrigger> EveryCell() => LifecycleTableTests.EveryCellOf<SupervisorPhase, SupervisorTrigger>();
 
     [Theory]
     [MemberData(nameof(EveryCell))]
