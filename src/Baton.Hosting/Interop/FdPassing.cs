@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Baton.Hosting.Interop;
 
@@ -185,18 +186,27 @@ internal static class FdPassing
 
     /// <summary>The peer's process, user and group ids at connect time (<c>SO_PEERCRED</c>).</summary>
     /// <exception cref="IOException">getsockopt failed (e.g. the socket is not AF_UNIX).</exception>
-    public static unsafe (int Pid, uint Uid, uint Gid) GetPeerCredentials(Socket socket)
+    public static (int Pid, uint Uid, uint Gid) GetPeerCredentials(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        using var lease = new SocketFd(socket);
-        UCred credentials = default;
-        uint length = (uint)sizeof(UCred);
-        if (LibC.GetSockOpt(lease.Fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, &credentials, &length) != 0)
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }: three 32-bit fields in host order.
+        Span<byte> credentials = stackalloc byte[3 * sizeof(int)];
+        int length;
+        try
         {
-            throw Errno.ToException(Errno.Last, "getsockopt SO_PEERCRED");
+            length = socket.GetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_PEERCRED, credentials);
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException($"getsockopt SO_PEERCRED: {ex.Message}", ex);
         }
 
-        return (credentials.Pid, credentials.Uid, credentials.Gid);
+        if (length < credentials.Length)
+        {
+            throw new IOException($"getsockopt SO_PEERCRED: {length} bytes, expected {credentials.Length}");
+        }
+
+        return (MemoryMarshal.Read<int>(credentials), MemoryMarshal.Read<uint>(credentials[4..]), MemoryMarshal.Read<uint>(credentials[8..]));
     }
 
     /// <summary>This process's effective user id (geteuid).</summary>

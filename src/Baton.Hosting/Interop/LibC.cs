@@ -39,6 +39,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
 
+    // getsockopt and setsockopt on raw listener fds that no managed Socket owns (the socket filter,
+    // TCP_INFO, SO_REUSEADDR before bind: .NET's ReuseAddress also sets SO_REUSEPORT on Linux).
+    // A managed Socket uses Get/SetRawSocketOption instead (FdPassing.GetPeerCredentials).
     // SAFETY: optval points to optlen writable bytes and optlen to a writable uint; the kernel writes no further.
     [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
     internal static partial int GetSockOpt(int fd, int level, int name, void* optval, uint* optlen);
