@@ -164,6 +164,9 @@ public sealed class BatonProcess : IAsyncDisposable
             throw new TimeoutException($"Baton pid {Pid} did not exit within {timeout}. Output:\n{string.Join('\n', _lines.TakeLast(60))}");
         }
 
+        // The last lines may still be in the pipe: read them before the caller looks at Output
+        // (bounded: a new generation this one started keeps the pipe open).
+        await Task.WhenAny(_outputClosed.Task, Task.Delay(2000)).ConfigureAwait(false);
         return await Exited.ConfigureAwait(false);
     }
 
