@@ -86,6 +86,11 @@ internal static unsafe partial class LibC
     internal static partial int FChmod(int fd, uint mode);
 
     // SAFETY: no arguments; cannot fail.
+    // SAFETY: path is marshalled as a NUL-terminated UTF-8 copy; readlink writes at most size bytes
+    // to buf (the caller's stack buffer of that size) and never NUL-terminates; returns the length or -1.
+    [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint ReadLink(string path, byte* buf, nuint size);
+
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();
 }
