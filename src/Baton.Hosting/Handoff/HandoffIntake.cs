@@ -6,22 +6,6 @@ using Baton.Hosting.Systemd;
 
 namespace Baton.Hosting.Handoff;
 
-/// <summary>How this process got its listening sockets.</summary>
-public enum IntakeMode
-{
-    /// <summary>It binds them itself.</summary>
-    None,
-
-    /// <summary>Inherited from the old process on re-exec (<c>BATON_LISTEN_FDS</c>).</summary>
-    ReExec,
-
-    /// <summary>Received from the old process over its upgrade socket (<c>baton run --upgrade</c>).</summary>
-    UpgradeSocket,
-
-    /// <summary>Passed by systemd socket activation (<c>LISTEN_FDS</c>).</summary>
-    Systemd,
-}
-
 /// <summary>
 /// The new process's side of the handoff (steps N1–N4 of docs/upgrade.md): take the sockets from
 /// the environment, systemd or the upgrade socket, validate every fd (open, a socket, listening,
@@ -361,15 +345,5 @@ public sealed class HandoffIntake : IDisposable
         var value = Environment.GetEnvironmentVariable(name);
         Environment.SetEnvironmentVariable(name, null);
         return string.IsNullOrEmpty(value) ? null : value;
-    }
-}
-
-/// <summary>A handoff that cannot proceed; the message is one line naming what and why.</summary>
-public sealed class HandoffException : Exception
-{
-    /// <summary>Creates it with its one-line reason.</summary>
-    public HandoffException(string message)
-        : base(message)
-    {
     }
 }

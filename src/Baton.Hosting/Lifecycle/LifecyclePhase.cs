@@ -44,31 +44,3 @@ public enum LifecyclePhase
     /// <summary>The new process reported ready: this process stopped accepting and drains what it has.</summary>
     UpgradeDraining,
 }
-
-/// <summary>What a signal or a control command asks the lifecycle to do.</summary>
-public enum LifecycleIntent
-{
-    /// <summary>SIGTERM, SIGINT: grace period, then drain, then exit.</summary>
-    GracefulStop,
-
-    /// <summary>A second SIGTERM/SIGINT during shutdown: skip what is left of the grace period and abort soon.</summary>
-    FastStop,
-
-    /// <summary>SIGQUIT or <c>baton upgrade</c>: hand the listeners to a new process, then drain.</summary>
-    GracefulUpgrade,
-
-    /// <summary>SIGHUP: reload the configuration file.</summary>
-    Reload,
-}
-
-/// <summary>Extensions over <see cref="LifecyclePhase"/>.</summary>
-public static class LifecyclePhaseExtensions
-{
-    /// <summary>True once the process has begun to stop serving for good (grace, drain, abort, stopped, upgrade drain).</summary>
-    public static bool IsShuttingDown(this LifecyclePhase phase) => phase is LifecyclePhase.GracePeriod
-        or LifecyclePhase.Draining or LifecyclePhase.Aborting or LifecyclePhase.Stopped or LifecyclePhase.UpgradeDraining;
-
-    /// <summary>True while the process serves new work (including while a successor is starting).</summary>
-    public static bool IsServing(this LifecyclePhase phase) => phase is LifecyclePhase.Running
-        or LifecyclePhase.UpgradeStarting or LifecyclePhase.HandingOff;
-}

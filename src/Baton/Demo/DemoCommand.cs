@@ -8,9 +8,6 @@ using Spectre.Console;
 
 namespace Baton.Demo;
 
-/// <summary>Options of <c>baton demo</c>.</summary>
-public sealed record DemoOptions(TimeSpan Duration, int Upgrades, bool Json);
-
 /// <summary>
 /// <c>baton demo</c>: a built-in upstream, Baton in front of it (a real child process), load from
 /// every kind of client, zero-downtime upgrades, then a graceful shutdown; prints a table per

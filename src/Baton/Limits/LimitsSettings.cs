@@ -2,9 +2,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Baton.Limits;
 
-/// <summary>A minimum data rate: below <paramref name="BytesPerSecond"/> for longer than <paramref name="GracePeriod"/>, Kestrel ends the request.</summary>
-public sealed record DataRate(double BytesPerSecond, TimeSpan GracePeriod);
-
 /// <summary>
 /// <c>Baton:Limits</c>: Kestrel's server-wide limits, every one settable in the file. A key left out
 /// keeps Kestrel's own default, read from Kestrel itself so the two cannot drift (the values in the

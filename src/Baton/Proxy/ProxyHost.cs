@@ -22,13 +22,6 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Baton.Proxy;
 
-/// <summary>How <c>baton run</c> was asked to run.</summary>
-/// <param name="ConfigPath">The JSON config file.</param>
-/// <param name="JsonLogs">Structured JSON logs on stdout instead of single lines.</param>
-/// <param name="Upgrade">Take the listeners over from the running Baton on <c>Lifecycle:SocketPath</c>.</param>
-/// <param name="Supervise">Run as the supervisor of a serving worker (automatic as PID 1).</param>
-public sealed record RunOptions(string ConfigPath, bool JsonLogs, bool Upgrade, bool Supervise = false);
-
 /// <summary>
 /// The composition root of <c>baton run</c>: validate everything, build Kestrel + YARP, claim the
 /// listeners (adopting handed-in sockets), start, report ready, wait for the drain, and turn the
@@ -258,7 +251,6 @@ public static partial class ProxyHost
             throw new ConfigException(string.Join(Environment.NewLine, errors));
         }
     }
-
 
     /// <summary><c>baton run --supervise</c> (and PID 1): own the listeners, run the proxy in a worker under this process.</summary>
     private static async Task<int> SuperviseAsync(RunOptions run, BatonSettings settings, HandoffIntake intake)
