@@ -47,6 +47,7 @@ internal sealed class Supervisor
     private int _restartAttempt;
     private int _exitCode;
     private int _pending;
+    private string? _pidTemp;
 
     public Supervisor(ListenerTable table, IReadOnlyList<string> workerCommand, LifecycleOptions options, SystemdNotifier systemd, IUpgradeSpawner spawner, ILogger<Supervisor> logger, TimeProvider? time = null)
     {
@@ -78,6 +79,21 @@ internal sealed class Supervisor
     /// <summary>The event loop without signal registrations (tests post triggers with <see cref="Post"/>).</summary>
     internal async Task<int> RunLoopAsync()
     {
+        // S1's fallible step: the PID file is prepared before any worker starts (committed once one serves).
+        if (_options.PidFile is { Length: > 0 } pidFile)
+        {
+            try
+            {
+                _pidTemp = PidFile.Prepare(pidFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LifecycleLog.HandoffFailed(_logger, $"PID file {pidFile}: {ex.Message}; no worker started");
+                _table.Dispose();
+                return ExitCodes.Usage;
+            }
+        }
+
         // S2.
         BeginStart(requester: null);
         await foreach (var handle in _events.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -91,7 +107,11 @@ internal sealed class Supervisor
         }
 
         _table.Dispose();
-        if (_options.PidFile is { } written && PidFile.RemoveIfOurs(written))
+        if (_pidTemp is { } never)
+        {
+            PidFile.Discard(never); // no worker ever served
+        }
+        else if (_options.PidFile is { Length: > 0 } written && PidFile.RemoveIfOurs(written))
         {
             LifecycleLog.PidFileRemoved(_logger, written, Environment.ProcessId);
         }
@@ -429,10 +449,20 @@ internal sealed class Supervisor
 
     private void WritePidFile()
     {
-        if (_options.PidFile is { } pidFile)
+        if (_options.PidFile is { Length: > 0 } pidFile && _pidTemp is { } temp)
         {
-            PidFile.Write(pidFile);
-            LifecycleLog.PidFileWritten(_logger, pidFile, Environment.ProcessId);
+            _pidTemp = null;
+            try
+            {
+                PidFile.Commit(temp, pidFile);
+                LifecycleLog.PidFileWritten(_logger, pidFile, Environment.ProcessId);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A rename in the directory that took the temp file: the service serves on without it.
+                PidFile.Discard(temp);
+                LifecycleLog.HandoffFailed(_logger, $"PID file {pidFile}: {ex.Message}; serving without it");
+            }
         }
     }
 

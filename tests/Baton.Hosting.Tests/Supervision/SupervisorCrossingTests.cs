@@ -58,6 +58,41 @@ public sealed class SupervisorCrossingTests
     }
 
     [Fact]
+    public async Task PidFileInAMissingDirectory_NoWorkerStartsAndTheSupervisorSaysWhy()
+    {
+        var pidFile = Path.Combine(Path.GetTempPath(), $"baton-missing-{Guid.NewGuid():N}", "baton.pid");
+        await using var rig = new SupervisorRig(false, o => o.PidFile = pidFile, FakeBehaviour.ReportsReady);
+
+        Assert.Equal(ExitCodes.Usage, await rig.Run.WaitAsync(Wait));
+
+        Assert.Empty(rig.Spawner.Children);
+        Assert.Contains(pidFile, (string)rig.Log.Events.Single(e => e.Id == BatonEventIds.HandoffFailed)["Reason"]!);
+    }
+
+    [Fact]
+    public async Task PidFile_WrittenOnceTheFirstWorkerServesAndRemovedAtExit()
+    {
+        var directory = Directory.CreateTempSubdirectory("baton-pid-");
+        var pidFile = Path.Combine(directory.FullName, "baton.pid");
+        try
+        {
+            await using var rig = new SupervisorRig(true, o => o.PidFile = pidFile, FakeBehaviour.ReportsReady);
+            await rig.Log.WaitForAsync(BatonEventIds.PidFileWritten);
+            Assert.Equal($"{Environment.ProcessId}\n", await File.ReadAllTextAsync(pidFile));
+
+            rig.Supervisor.Post(() => rig.Supervisor.Stop("SIGTERM"));
+
+            Assert.Equal(0, await rig.Run.WaitAsync(Wait));
+            Assert.False(File.Exists(pidFile));
+            Assert.Empty(directory.GetFiles()); // no temp file left either
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StopWhileUpgrading_DoesNotWaitForTheNewWorker()
     {
         await using var rig = new SupervisorRig(childrenExitOnTerminate: true, FakeBehaviour.ReportsReady, FakeBehaviour.Hangs);

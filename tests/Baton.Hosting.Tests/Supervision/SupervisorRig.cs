@@ -33,11 +33,20 @@ internal sealed class SupervisorRig : IAsyncDisposable
     /// </param>
     /// <param name="behaviours">What each worker does, in spawn order.</param>
     public SupervisorRig(bool childrenExitOnTerminate, params FakeBehaviour[] behaviours)
+        : this(childrenExitOnTerminate, configure: null, behaviours)
+    {
+    }
+
+    /// <param name="childrenExitOnTerminate">As in <see cref="SupervisorRig(bool, FakeBehaviour[])"/>.</param>
+    /// <param name="configure">Changes the options before the loop starts.</param>
+    /// <param name="behaviours">What each worker does, in spawn order.</param>
+    public SupervisorRig(bool childrenExitOnTerminate, Action<LifecycleOptions>? configure, params FakeBehaviour[] behaviours)
     {
         Spawner = new FakeSpawner(behaviours) { ChildrenExitOnTerminate = childrenExitOnTerminate };
         Table = new ListenerTable(Log.For<ListenerTable>());
         Table.Claim("public", new IPEndPoint(IPAddress.Loopback, 0), 16);
         var options = new LifecycleOptions { EnableZeroDowntime = true, UpgradeTimeout = TimeSpan.FromHours(1) };
+        configure?.Invoke(options);
         Supervisor = new Supervisor(Table, ["baton", "run"], options, new SystemdNotifier(Log.For<SystemdNotifier>()), Spawner, Log.For<Supervisor>(), Time);
         Supervisor.Applied += OnApplied;
         Run = Task.Run(() => Supervisor.RunLoopAsync());
