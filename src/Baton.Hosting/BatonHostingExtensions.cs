@@ -70,8 +70,8 @@ public static class BatonHostingExtensions
         listenOptions.Use(next => async connection =>
         {
             var lingering = new LingeringInput(connection.Transport);
-            connection.Transport = lingering;
             var tracked = tracker.ConnectionOpened(connection, listener);
+            connection.Transport = tracked.Http2Close = new Http2CloseGuard(lingering);
             connection.Features.Set(tracked);
             try
             {

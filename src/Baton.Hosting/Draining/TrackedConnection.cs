@@ -52,9 +52,14 @@ public sealed class TrackedConnection
         }
     }
 
+    /// <summary>The guard that closes this connection on the wire when it speaks HTTP/2 in plaintext where it sits.</summary>
+    internal Http2CloseGuard? Http2Close { get; set; }
+
     internal void RequestEnded()
     {
-        if (Interlocked.Decrement(ref _activeRequests) == 0 && IsHttp2 && CloseRequested)
+        // A guard that follows the frames decides the close itself (Http2CloseGuard); this fallback,
+        // by request counts, is only for HTTP/2 that no guard can read (TLS without one after it).
+        if (Interlocked.Decrement(ref _activeRequests) == 0 && IsHttp2 && CloseRequested && Http2Close is not { IsHttp2: true })
         {
             _ = CloseWhenQuietAsync();
         }

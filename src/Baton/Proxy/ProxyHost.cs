@@ -286,6 +286,7 @@ public static partial class ProxyHost
             if (l.IsTls)
             {
                 certificates.UseHttps(lo, l.Key);
+                lo.UseBatonHttp2Close();
             }
         });
     }

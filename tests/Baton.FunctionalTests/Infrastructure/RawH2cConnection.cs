@@ -20,7 +20,9 @@ public sealed record H2StreamResult(int Status, string Body, bool EndStream, int
 /// <summary>
 /// A minimal HTTP/2 prior-knowledge (h2c) client on one TCP connection. It sends the preface,
 /// its SETTINGS, acknowledges the server's SETTINGS and the requests it is told to send — and
-/// nothing else: after a GOAWAY it stays silent, as the client Kestrel cannot close does.
+/// nothing else: after a GOAWAY it stays silent, as the client Kestrel cannot close does. With
+/// <c>goAwayStall</c> it is instead a busy client: it reads the first GOAWAY that long after it
+/// arrived (<see cref="GoAwayProcessed"/>; frames after it wait too), and acknowledges PINGs.
 /// Records every GOAWAY, each stream's end and the connection's end.
 /// </summary>
 public sealed class RawH2cConnection : IAsyncDisposable
@@ -36,13 +38,19 @@ public sealed class RawH2cConnection : IAsyncDisposable
     private readonly TaskCompletionSource<ConnectionEnd> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<GoAwayFrame> _goAways = new();
     private readonly TaskCompletionSource<IReadOnlyDictionary<int, uint>> _serverSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _goAwayProcessed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan? _goAwayStall;
     private Task _reader = Task.CompletedTask;
 
-    private RawH2cConnection(Socket socket, string authority)
+    private RawH2cConnection(Socket socket, string authority, TimeSpan? goAwayStall)
     {
         _socket = socket;
         _authority = authority;
+        _goAwayStall = goAwayStall;
     }
+
+    /// <summary>With a <c>goAwayStall</c>: completes once this client read the first GOAWAY (it must open no stream after that).</summary>
+    public Task GoAwayProcessed => _goAwayProcessed.Task;
 
     /// <summary>The first GOAWAY.</summary>
     public Task<GoAwayFrame> FirstGoAway => _firstGoAway.Task;
@@ -56,12 +64,12 @@ public sealed class RawH2cConnection : IAsyncDisposable
     /// <summary>Completes when the server ends the connection (FIN or reset).</summary>
     public Task<ConnectionEnd> Closed => _closed.Task;
 
-    public static async Task<RawH2cConnection> ConnectAsync(Uri uri, TimeSpan timeout)
+    public static async Task<RawH2cConnection> ConnectAsync(Uri uri, TimeSpan timeout, TimeSpan? goAwayStall = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = new CancellationTokenSource(timeout);
         await socket.ConnectAsync(uri.Host, uri.Port, cts.Token);
-        var connection = new RawH2cConnection(socket, $"{uri.Host}:{uri.Port}");
+        var connection = new RawH2cConnection(socket, $"{uri.Host}:{uri.Port}", goAwayStall);
         var preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
         await connection.WriteAsync(preface);
         await connection.WriteFrameAsync(Settings, 0, 0, []);
@@ -152,15 +160,21 @@ public sealed class RawH2cConnection : IAsyncDisposable
                 }
 
                 _serverSettings.TrySetResult(parameters);
-                await WriteFrameAsync(Settings, Ack, 0, []);
+                await TryWriteFrameAsync(Settings, Ack, 0, []);
                 break;
-            case Ping when (flags & Ack) == 0 && !_firstGoAway.Task.IsCompleted:
-                await WriteFrameAsync(Ping, Ack, 0, payload);
+            case Ping when (flags & Ack) == 0 && (!_firstGoAway.Task.IsCompleted || _goAwayStall is not null):
+                await TryWriteFrameAsync(Ping, Ack, 0, payload);
                 break;
             case GoAway:
                 var frame = new GoAwayFrame(BinaryPrimitives.ReadInt32BigEndian(payload) & 0x7FFFFFFF, BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4)), now);
                 _goAways.Enqueue(frame);
                 _firstGoAway.TrySetResult(frame);
+                if (_goAwayStall is { } stall && !_goAwayProcessed.Task.IsCompleted)
+                {
+                    await Task.Delay(stall);
+                    _goAwayProcessed.TrySetResult();
+                }
+
                 break;
             case Headers when _streams.TryGetValue(streamId, out var s):
                 var block = payload.AsSpan(((flags & Padded) != 0 ? 1 : 0) + ((flags & PriorityFlag) != 0 ? 5 : 0));
@@ -214,6 +228,19 @@ public sealed class RawH2cConnection : IAsyncDisposable
         }
 
         return true;
+    }
+
+    // An acknowledgement the server no longer reads (it closed its side) must not stop this reader:
+    // what the server sent before its FIN is still to be read.
+    private async Task TryWriteFrameAsync(byte type, byte flags, int streamId, byte[] payload)
+    {
+        try
+        {
+            await WriteFrameAsync(type, flags, streamId, payload);
+        }
+        catch (SocketException)
+        {
+        }
     }
 
     private async Task WriteFrameAsync(byte type, byte flags, int streamId, byte[] payload)
