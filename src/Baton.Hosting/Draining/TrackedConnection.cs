@@ -127,20 +127,3 @@ public sealed class TrackedConnection
         }
     }
 }
-
-/// <summary>What Baton knows of a listener that accepted a connection.</summary>
-/// <param name="Name">The listener's key (its config name, else its address).</param>
-/// <param name="IsAdmin">True for the admin listener: health and control endpoints only, never proxied.</param>
-/// <param name="ServesHealth">True when <c>/livez</c>, <c>/readyz</c> and <c>/health</c> are answered here.</param>
-public sealed record ListenerInfo(string Name, bool IsAdmin, bool ServesHealth);
-
-/// <summary>A long-lived stream (an upgraded connection such as a WebSocket) that the drain closes at its deadline.</summary>
-public interface ILongLivedStream
-{
-    /// <summary>True for a WebSocket (it gets a close frame with 1001, going away).</summary>
-    bool IsWebSocket { get; }
-
-    /// <summary>Tells the peer this side is going away (a WebSocket close frame with code 1001) when it can do so cleanly.</summary>
-    /// <returns>True when a close frame was written.</returns>
-    Task<bool> SendGoingAwayAsync(CancellationToken cancellationToken);
-}
