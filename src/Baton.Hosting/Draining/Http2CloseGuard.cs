@@ -43,6 +43,11 @@ internal sealed class Http2CloseGuard : IDuplexPipe
     private long _goAwayAt;
     private bool _closed;
 
+    // Set once the client's first bytes were not the HTTP/2 preface: from then on the wrappers pass
+    // bytes through without the lock (nothing of HTTP/1.1 is scanned, and such a connection is never
+    // closed by this guard).
+    private volatile bool _passThrough;
+
     public Http2CloseGuard(IDuplexPipe inner)
     {
         _inner = inner;
@@ -175,6 +180,11 @@ internal sealed class Http2CloseGuard : IDuplexPipe
         // else the bytes, scanned before Kestrel sees them, under the same lock as the decision.
         private ReadResult Deliver(ReadResult result)
         {
+            if (_guard._passThrough)
+            {
+                return result;
+            }
+
             lock (_guard.Gate)
             {
                 if (_guard._closed)
@@ -187,6 +197,7 @@ internal sealed class Http2CloseGuard : IDuplexPipe
                 if (_guard._fromClient.Active)
                 {
                     _guard._fromClient.Scan(result.Buffer.Slice(_scannedBeyondConsumed));
+                    _guard._passThrough = !_guard._fromClient.Active;
                 }
 
                 _last = result.Buffer;
@@ -206,7 +217,11 @@ internal sealed class Http2CloseGuard : IDuplexPipe
                 return;
             }
 
-            _scannedBeyondConsumed = _last.Slice(consumed).Length;
+            if (!_guard._passThrough)
+            {
+                _scannedBeyondConsumed = _last.Slice(consumed).Length;
+            }
+
             _inner.AdvanceTo(consumed, examined);
         }
 
@@ -233,6 +248,12 @@ internal sealed class Http2CloseGuard : IDuplexPipe
 
         public override void Advance(int bytes)
         {
+            if (_guard._passThrough)
+            {
+                _inner.Advance(bytes);
+                return;
+            }
+
             lock (_guard.Gate)
             {
                 if (_guard._fromClient.IsHttp2)
@@ -247,6 +268,11 @@ internal sealed class Http2CloseGuard : IDuplexPipe
         // Step 1: Kestrel flushes whole frames; the PING goes right behind its GOAWAY.
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
+            if (_guard._passThrough)
+            {
+                return _inner.FlushAsync(cancellationToken);
+            }
+
             lock (_guard.Gate)
             {
                 if (_guard._pingDue && _guard._fromServer.AtBoundary)
