@@ -67,23 +67,38 @@ public static class BatonHostingExtensions
     public static ListenOptions UseBatonTracking(this ListenOptions listenOptions, ListenerInfo listener)
     {
         var tracker = listenOptions.ApplicationServices.GetRequiredService<ConnectionTracker>();
-        listenOptions.Use(next => async connection =>
+        listenOptions.Use(next =>
         {
-            var lingering = new LingeringInput(connection.Transport);
-            var tracked = tracker.ConnectionOpened(connection, listener);
-            connection.Transport = tracked.Http2Close = new Http2CloseGuard(lingering);
-            connection.Features.Set(tracked);
-            try
+            // Decided when Kestrel builds the listener's pipeline, after its Protocols are set: a
+            // listener that cannot speak HTTP/2 gets neither wrapper, so HTTP/1.1 pays for no extra
+            // pipe layer on its hot path.
+            bool http2 = (listenOptions.Protocols & HttpProtocols.Http2) != 0;
+            return async connection =>
             {
-                await next(connection).ConfigureAwait(false);
-            }
-            finally
-            {
-                // An HTTP/2 connection the drain closed: read until the client's FIN, so the socket
-                // closes with FIN, not RST (see LingeringInput).
-                await lingering.FinishAsync(linger: tracked.IsHttp2 && tracked.CloseRequested).ConfigureAwait(false);
-                tracker.ConnectionClosed(tracked);
-            }
+                var lingering = http2 ? new LingeringInput(connection.Transport) : null;
+                var tracked = tracker.ConnectionOpened(connection, listener);
+                if (lingering is not null)
+                {
+                    connection.Transport = tracked.Http2Close = new Http2CloseGuard(lingering);
+                }
+
+                connection.Features.Set(tracked);
+                try
+                {
+                    await next(connection).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // An HTTP/2 connection the drain closed: read until the client's FIN, so the socket
+                    // closes with FIN, not RST (see LingeringInput).
+                    if (lingering is not null)
+                    {
+                        await lingering.FinishAsync(linger: tracked.IsHttp2 && tracked.CloseRequested).ConfigureAwait(false);
+                    }
+
+                    tracker.ConnectionClosed(tracked);
+                }
+            };
         });
         return listenOptions;
     }

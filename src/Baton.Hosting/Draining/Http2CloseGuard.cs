@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Baton.Hosting.Draining;
 
@@ -161,8 +162,22 @@ internal sealed class Http2CloseGuard : IDuplexPipe
             _inner = inner;
         }
 
-        public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-            => Deliver(await _inner.ReadAsync(cancellationToken).ConfigureAwait(false));
+        // Pass-through (not HTTP/2) and a read that completed at once cost no state machine; a read
+        // that has to wait takes a pooled one, so a scanned connection allocates nothing per read.
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            if (_guard._passThrough)
+            {
+                return _inner.ReadAsync(cancellationToken);
+            }
+
+            var read = _inner.ReadAsync(cancellationToken);
+            return read.IsCompletedSuccessfully ? new ValueTask<ReadResult>(Deliver(read.Result)) : DeliverAsync(read);
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<ReadResult> DeliverAsync(ValueTask<ReadResult> read)
+            => Deliver(await read.ConfigureAwait(false));
 
         public override bool TryRead(out ReadResult result)
         {
