@@ -13,6 +13,12 @@ using Baton.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 var options = SampleOptions.Parse(args);
+
+// Every generation of an upgrade writes to the stdout it inherited. .NET's Console.Out flushes every
+// 256 characters, so a longer log line takes several write(2) calls, and the lines of the old and the
+// new process interleave mid-line while both log. A buffer larger than any line, with AutoFlush, makes
+// each line one write(2), which a pipe keeps whole (up to PIPE_BUF); Baton itself does the same.
+Console.SetOut(new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 64 * 1024) { AutoFlush = true });
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 if (options.JsonLogs)
