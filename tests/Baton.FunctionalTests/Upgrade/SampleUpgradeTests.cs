@@ -57,13 +57,13 @@ public class SampleUpgradeTests
                 var ready = await sample.WaitForEventAsync(BatonEventIds.UpgradeReady, UpgradeRig.EventTimeout,
                     e => e.Received >= triggered && e.Get("OldPid") == Text(serving));
                 int next = int.Parse(ready.Get("NewPid")!, CultureInfo.InvariantCulture);
+                pids.Add(next); // killed in finally whatever fails below
                 await sample.WaitForEventAsync(BatonEventIds.PidFileWritten, UpgradeRig.EventTimeout, e => e.Get("Pid") == Text(next));
                 var done = await sample.WaitForEventAsync(BatonEventIds.ShutdownComplete, UpgradeRig.EventTimeout, e => e.Get("Pid") == Text(serving));
                 Assert.Equal("0", done.Get("ExitCode"));
                 await ProcessWatch.WaitForExitAsync(serving, UpgradeRig.EventTimeout);
                 Assert.Equal($"{next}\n", await File.ReadAllTextAsync(pidFile));
                 serving = next;
-                pids.Add(serving);
                 await LoadCheck.WaitForRequestsAsync(load, load.Started + 100);
             }
 
