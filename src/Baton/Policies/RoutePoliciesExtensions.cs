@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Cors;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -66,7 +68,17 @@ internal static class RoutePoliciesExtensions
     /// <summary>After routing (the route's endpoint carries its policies), before the proxy.</summary>
     public static IApplicationBuilder UseBatonRoutePolicies(this IApplicationBuilder app)
     {
-        app.UseCors();
+        // Not app.UseCors(): CorsMiddleware.Invoke takes the policy provider as a second parameter,
+        // and UseMiddleware binds such a method by reflection on every request where no code can
+        // be generated (Native AOT): ~3,500 instructions and an argument array per request
+        // (bench/PROFILE.md, "Instructions per request"). The same middleware, called directly.
+        app.Use(next =>
+        {
+            var services = app.ApplicationServices;
+            var cors = new CorsMiddleware(next, services.GetRequiredService<ICorsService>(), services.GetRequiredService<ILoggerFactory>());
+            var policies = services.GetRequiredService<ICorsPolicyProvider>();
+            return context => cors.Invoke(context, policies);
+        });
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         return app;
