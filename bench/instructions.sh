@@ -22,6 +22,11 @@ command -v h2load >/dev/null || missing+=(nghttp2-client)
 if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+for port in 24000 24001 24002 24003; do
+  if ss -Hltn "sport = :$port" | grep -q .; then
+    echo "instructions.sh: 127.0.0.1:$port is in use (another run?); it measures only what it starts" >&2; exit 1
+  fi
+done
 D=$(mktemp -d /tmp/instructions.XXXX)
 trap 'kill -TERM -- -$UP 2>/dev/null || true; rm -rf $D' EXIT
 mkdir -p $D/origin $D/old $D/new
@@ -47,9 +52,11 @@ count() { # label -> "label h1 I h2c I" (instructions per request)
   DOTNET_PROCESSOR_COUNT=1 valgrind --tool=callgrind --callgrind-out-file=$out.%p $D/$1/baton run --config $D/baton.json >$D/$1.log 2>&1 &
   local p=$!
   for i in $(seq 240); do curl -fs http://127.0.0.1:24001/ >/dev/null 2>&1 && break; sleep 0.5; done
-  curl -fs http://127.0.0.1:24001/ >/dev/null || { echo "instructions.sh: $1 did not start: $(tail -3 $D/$1.log)" >&2; exit 1; }
+  if ! kill -0 $p 2>/dev/null || ! curl -fs http://127.0.0.1:24001/ >/dev/null; then
+    echo "instructions.sh: $1 did not start: $(tail -3 $D/$1.log)" >&2; exit 1
+  fi
   h2load --h1 -n 3000 -c 10 http://127.0.0.1:24001/ >/dev/null; h2load -n 3000 -c 10 -m 10 http://127.0.0.1:24002/ >/dev/null
-  one() { callgrind_control -z $p >/dev/null; "$@" >/dev/null; callgrind_control -d $p >/dev/null
+  one() { callgrind_control -z $p >/dev/null 2>&1; "$@" >/dev/null; callgrind_control -d $p >/dev/null 2>&1
     local f; f=$(ls -t $out.$p.* | head -1); awk -v n=$N '/^(summary|totals):/ { printf "%.0f", $2 / n; exit }' $f; rm -f $f; }
   local a b
   a=$(one h2load --h1 -n $N -c 10 http://127.0.0.1:24001/); b=$(one h2load -n $N -c 10 -m 10 http://127.0.0.1:24002/)
