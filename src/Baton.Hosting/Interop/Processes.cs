@@ -36,13 +36,15 @@ internal static class Processes
     public const int SIGQUIT = 3;
 
     /// <summary>
-    /// True when SIGQUIT was ignored when this process started. A shell starts background jobs with
-    /// SIGQUIT ignored (POSIX), and .NET then leaves it ignored even when a handler is registered,
-    /// so such a process cannot be upgraded with SIGQUIT (<c>baton upgrade</c> still works).
+    /// True when <paramref name="signal"/> was ignored when this process started, and .NET then
+    /// leaves it ignored even when a handler is registered. A shell starts background jobs with
+    /// SIGQUIT ignored (POSIX), so such a process cannot be upgraded with SIGQUIT (<c>baton
+    /// upgrade</c> still works); <c>nohup</c> starts its command with SIGHUP ignored, so SIGHUP
+    /// cannot reload it (an edit of the file still reloads through the file watcher).
     /// </summary>
-    public static unsafe bool IsQuitIgnored()
+    public static unsafe bool IsIgnoredAtStart(int signal)
     {
         byte* old = stackalloc byte[256];
-        return LibC.SigAction(SIGQUIT, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */;
+        return LibC.SigAction(signal, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */;
     }
 }

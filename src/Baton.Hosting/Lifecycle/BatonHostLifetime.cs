@@ -32,9 +32,14 @@ internal sealed class BatonHostLifetime : IHostLifetime, IDisposable
     {
         Register(PosixSignal.SIGTERM, "SIGTERM", LifecycleIntent.GracefulStop);
         Register(PosixSignal.SIGINT, "SIGINT", LifecycleIntent.GracefulStop);
-        if (Interop.Processes.IsQuitIgnored())
+        if (Interop.Processes.IsIgnoredAtStart(Interop.Processes.SIGQUIT))
         {
             LifecycleLog.SignalIgnored(_logger, "SIGQUIT", "it was ignored when this process started (a shell's background job?), so SIGQUIT cannot trigger an upgrade here; send SIGUSR2 or use 'baton upgrade'");
+        }
+
+        if (Interop.Processes.IsIgnoredAtStart(Interop.Processes.SIGHUP))
+        {
+            LifecycleLog.SignalIgnored(_logger, "SIGHUP", "it was ignored when this process started (nohup?), so SIGHUP cannot reload the configuration here; an edit of the file is still reloaded by the file watcher, or start Baton without nohup");
         }
 
         Register(PosixSignal.SIGQUIT, "SIGQUIT", LifecycleIntent.GracefulUpgrade);

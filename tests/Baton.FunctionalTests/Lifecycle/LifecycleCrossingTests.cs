@@ -150,4 +150,27 @@ public sealed class LifecycleCrossingTests
         Assert.True(Signals.Send(newPid, Signals.SIGTERM));
         await ProcessWatch.WaitForExitAsync(newPid, Timeout);
     }
+
+    // The same for SIGHUP under nohup (which starts its command with SIGHUP ignored): .NET leaves
+    // it ignored, so SIGHUP cannot reload; Baton says so at start instead of dropping SIGHUPs silently.
+    [Fact]
+    public async Task SighupIgnoredAtStart_SaysSoAtStart()
+    {
+        await using var host = await BatonTestHost.CreateAsync();
+        host.WriteConfig();
+        var (file, prefix) = BatonProcess.Command();
+        var exec = string.Join(' ', prefix.Append(file).Select(a => $"'{a}'"));
+        await using var baton = BatonProcess.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", $"trap '' HUP; exec {exec} run --config '{host.ConfigPath}' --log-format json" },
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        });
+        await baton.WaitForEventAsync(BatonEventIds.Started, Timeout);
+        var ignored = await baton.WaitForEventAsync(BatonEventIds.SignalIgnored, Timeout, e => e.Get("Signal") == "SIGHUP");
+        Assert.Contains("nohup", ignored.Message);
+        Assert.True(baton.Signal(Signals.SIGTERM));
+        Assert.Equal(0, await baton.WaitForExitAsync(Timeout));
+    }
 }
