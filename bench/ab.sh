@@ -11,15 +11,8 @@ OLD=$1 NEW=$2 ROUNDS=${3:-20} SECS=${4:-3}
 D=$(mktemp -d /tmp/ab.XXXX)
 PIDS=()
 trap 'kill -TERM "${PIDS[@]}" 2>/dev/null || true; kill -TERM -- -$UP 2>/dev/null || true; rm -rf $D' EXIT
-mkdir -p $D/origin/logs
-cat > $D/origin/nginx.conf <<C
-daemon off; worker_processes 1; error_log $D/origin/error.log; pid $D/origin/nginx.pid;
-events { worker_connections 4096; }
-http { access_log off; keepalive_timeout 3600s; keepalive_requests 1000000;
-  client_body_temp_path $D/origin; proxy_temp_path $D/origin; fastcgi_temp_path $D/origin; uwsgi_temp_path $D/origin; scgi_temp_path $D/origin;
-  server { listen 127.0.0.1:23000 backlog=4096; location / { default_type text/plain; return 200 "ok"; } } }
-C
-setsid taskset -c 0 nginx -p $D/origin -c $D/origin/nginx.conf & UP=$!
+. "$(dirname "$0")/tools/origin.sh"
+start_origin $D/origin 23000 0; UP=$ORIGIN_PID
 
 config() { # label base-port
   cat > $D/$1.json <<C

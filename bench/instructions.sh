@@ -32,14 +32,8 @@ trap 'kill -TERM -- -$UP 2>/dev/null || true; rm -rf $D' EXIT
 mkdir -p $D/origin $D/old $D/new
 # valgrind 3.19 cannot read the Native AOT build's separate baton.dbg: copy the executable alone.
 cp "$OLD" $D/old/baton; cp "$NEW" $D/new/baton
-cat > $D/origin/nginx.conf <<C
-daemon off; worker_processes 1; error_log $D/origin/error.log; pid $D/origin/nginx.pid;
-events { worker_connections 4096; }
-http { access_log off; keepalive_timeout 3600s; keepalive_requests 1000000;
-  client_body_temp_path $D/origin; proxy_temp_path $D/origin; fastcgi_temp_path $D/origin; uwsgi_temp_path $D/origin; scgi_temp_path $D/origin;
-  server { listen 127.0.0.1:24000 backlog=4096; location / { default_type text/plain; return 200 "ok"; } } }
-C
-setsid nginx -p $D/origin -c $D/origin/nginx.conf & UP=$!
+. "$(dirname "$0")/tools/origin.sh"
+start_origin $D/origin 24000; UP=$ORIGIN_PID
 cat > $D/baton.json <<C
 {"Baton":{"Listeners":{"public":{"Address":"127.0.0.1:24001","Protocols":"Http1"},"h2c":{"Address":"127.0.0.1:24002","Protocols":"Http2"}},
  "Admin":{"Address":"127.0.0.1:24003"},"AccessLog":{"Enabled":false},
