@@ -129,15 +129,7 @@ public sealed class LifecycleCrossingTests
         await using var host = await BatonTestHost.CreateAsync();
         host.Lifecycle["EnableZeroDowntime"] = true;
         host.WriteConfig();
-        var (file, prefix) = BatonProcess.Command();
-        var exec = string.Join(' ', prefix.Append(file).Select(a => $"'{a}'"));
-        await using var baton = BatonProcess.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", $"trap '' QUIT; exec {exec} run --config '{host.ConfigPath}' --log-format json" },
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        });
+        await using var baton = StartWithSignalIgnored(host, "QUIT");
         await baton.WaitForEventAsync(BatonEventIds.Started, Timeout);
         var ignored = await baton.WaitForEventAsync(BatonEventIds.SignalIgnored, Timeout, e => e.Get("Signal") == "SIGQUIT");
         Assert.Contains("SIGUSR2", ignored.Message);
@@ -158,19 +150,26 @@ public sealed class LifecycleCrossingTests
     {
         await using var host = await BatonTestHost.CreateAsync();
         host.WriteConfig();
-        var (file, prefix) = BatonProcess.Command();
-        var exec = string.Join(' ', prefix.Append(file).Select(a => $"'{a}'"));
-        await using var baton = BatonProcess.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", $"trap '' HUP; exec {exec} run --config '{host.ConfigPath}' --log-format json" },
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        });
+        await using var baton = StartWithSignalIgnored(host, "HUP");
         await baton.WaitForEventAsync(BatonEventIds.Started, Timeout);
         var ignored = await baton.WaitForEventAsync(BatonEventIds.SignalIgnored, Timeout, e => e.Get("Signal") == "SIGHUP");
         Assert.Contains("nohup", ignored.Message);
         Assert.True(baton.Signal(Signals.SIGTERM));
         Assert.Equal(0, await baton.WaitForExitAsync(Timeout));
+    }
+
+    // Baton started the way a shell starts it with <paramref name="signal"/> ignored (a background
+    // job: QUIT; nohup: HUP), through `trap '' SIGNAL; exec baton ...`.
+    private static BatonProcess StartWithSignalIgnored(BatonTestHost host, string signal)
+    {
+        var (file, prefix) = BatonProcess.Command();
+        var exec = string.Join(' ', prefix.Append(file).Select(a => $"'{a}'"));
+        return BatonProcess.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", $"trap '' {signal}; exec {exec} run --config '{host.ConfigPath}' --log-format json" },
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        });
     }
 }
