@@ -33,6 +33,7 @@ RESTARTS=20         # restarts/reloads/upgrades per target in the loss test
 RESTART_GAP=1       # seconds between restarts
 DURING_WINDOW=5     # seconds of the steady and the during-restart windows
 MEM_CONNS=5000      # idle keep-alive connections held in the memory test
+MEM_SETTLE=6        # seconds of rest before each memory reading (Baton gives memory back after 5 s idle)
 TUNING=1            # Baton tuning experiments (env vars, ReadyToRun, cold start)
 TUNING_ROUNDS=2
 TUNING_WARM=12
@@ -579,14 +580,14 @@ memory() { # target round
   local t=$1 r=$2 raw=$RUN/raw/mem_$1_$2.txt
   restart_target "$t"
   taskset -c "$LOADGEN_CPU" wrk -t1 -c50 -d2s "http://127.0.0.1:${H1_PORT[$t]}/" >/dev/null 2>&1 || true
-  sleep 1
+  sleep "$MEM_SETTLE"
   local idle held n
   idle=$(group_rss_kb "${PID[$t]}")
   note_cmd "memory" "python3 bench/tools/benchlib.py holdconns 127.0.0.1 PORT $MEM_CONNS (on core $LOADGEN_CPU; RSS = sum of VmRSS over the proxy's process group)"
   start_client "$raw" python3 "$BENCH_DIR/tools/benchlib.py" holdconns 127.0.0.1 "${H1_PORT[$t]}" "$MEM_CONNS"
   local hp=$CLIENT_PID i
   for i in $(seq 1200); do grep -q '^held' "$raw" 2>/dev/null && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
-  sleep 2
+  sleep "$MEM_SETTLE"
   held=$(group_rss_kb "${PID[$t]}")
   n=$(awk '/^held/ {print $2}' "$raw"); n=${n:-0}
   kill "$hp" 2>/dev/null || true; wait "$hp" 2>/dev/null || true
@@ -626,7 +627,9 @@ restart_once() {
       RESTART_SERVE_MS=$(( $(now_ms) - t0 )) ;;
     baton|batonjit)
       local j
-      j=$($LIB upgrade "127.0.0.1:${ADMIN_PORT[$t]}" --trigger "$BATON_TRIGGER" --log "$RUN/$t/stdout.log")
+      # On the load generators' core, like every other bench tool: the trigger polls /status and
+      # /proc every few ms while the new process starts, and unpinned it took turns on Baton's core.
+      j=$(taskset -c "$LOADGEN_CPU" $LIB upgrade "127.0.0.1:${ADMIN_PORT[$t]}" --trigger "$BATON_TRIGGER" --log "$RUN/$t/stdout.log")
       echo "$j" >>"$RUN/$t/upgrades.jsonl"
       local np; np=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("new_pid") or "")' "$j")
       [ -n "$np" ] && BATON_PIDS+=("$np")

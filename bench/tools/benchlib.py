@@ -501,9 +501,10 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
     if mem_rows:
         parts.append("## Memory: idle and holding 5,000 idle keep-alive connections\n\n"
                      "RSS summed over the proxy's processes (nginx: master + worker; HAProxy: master + "
-                     "worker). Idle = a fresh process after 2 s of wrk -c50 and 1 s of rest. Then "
+                     "worker). Idle = a fresh process after 2 s of wrk -c50 and 6 s of rest (Baton returns "
+                     "the GC's free memory after 5 s without a request: Baton:Memory:IdleTrimAfter). Then "
                      "bench/tools/benchlib.py holdconns opens 5,000 connections, sends one GET on each, "
-                     "reads the 200 and holds them idle; RSS is read 2 s later. Per connection = "
+                     "reads the 200 and holds them idle; RSS is read 6 s later. Per connection = "
                      "(held − idle) / connections held.\n\n"
                      + _table(["target", "idle RSS MB", "RSS with 5,000 conns MB", "bytes/conn", "bytes/conn min–max",
                                "conns held", "idle vs nginx", "bytes/conn vs nginx"], mem_rows))

@@ -160,6 +160,8 @@ public static class BatonEventIds
     // Start-up, warm-up and the native executable 2500–2599
     /// <summary>Information: "Started in {Milliseconds:0.0} ms after Main ({Steps} ms)".</summary>
     public const int StartupTimings = 2500;
+    /// <summary>Information: "Idle for {IdleMs} ms: memory trimmed in {ElapsedMs:0.0} ms, RSS {RssBeforeMb:0.0} -&gt; {RssAfterMb:0.0} MB, GC heap committed {CommittedBeforeMb:0.0} -&gt; {CommittedAfterMb:0.0} MB".</summary>
+    public const int MemoryTrimmed = 2501;
 
     // The one lifecycle 2800–2849 (transition table, supervisor phases)
     /// <summary>Error: "IllegalTrigger: {Trigger} cannot happen in phase {Phase} ({Reason}); the phase stays. This is a bug in Baton".</summary>
@@ -250,6 +252,7 @@ public static class BatonEventIds
         RequestReplayed => nameof(RequestReplayed),
         ReplayRejected => nameof(ReplayRejected),
         StartupTimings => nameof(StartupTimings),
+        MemoryTrimmed => nameof(MemoryTrimmed),
         IllegalTrigger => nameof(IllegalTrigger),
         TriggerNotApplied => nameof(TriggerNotApplied),
         SupervisorPhaseChanged => nameof(SupervisorPhaseChanged),

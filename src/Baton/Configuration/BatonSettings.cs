@@ -24,6 +24,9 @@ public sealed record BatonSettings(
     /// <summary>What is valid but probably not meant (no route at all): printed by <c>check</c>, logged by <c>run</c>.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary><c>Baton:Memory</c>: the trim of an idle process's memory.</summary>
+    public Proxy.MemorySettings Memory { get; init; } = new();
+
     /// <summary><c>Baton:Upstreams</c>: retries, the retry budget and draining-aware balancing per cluster.</summary>
     public Upstreams.UpstreamPolicies Upstreams { get; init; } = Baton.Upstreams.UpstreamPolicies.Empty;
 }

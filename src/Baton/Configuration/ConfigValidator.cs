@@ -14,7 +14,8 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies", "Upstreams"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies", "Upstreams", "Memory"];
+    private static readonly string[] s_memoryKeys = ["IdleTrimAfter"];
     private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
@@ -87,6 +88,7 @@ public static class ConfigValidator
         ValidateProxy(errors, config.GetSection("ReverseProxy"));
         var clusterIds = config.GetSection("ReverseProxy:Clusters").GetChildren().Select(c => c.Key).ToList();
         var upstreams = Upstreams.UpstreamPolicies.Read(errors, baton.GetSection("Upstreams"), clusterIds);
+        var memory = ReadMemory(errors, baton.GetSection("Memory"));
 
         if (errors.Count > 0)
         {
@@ -99,6 +101,7 @@ public static class ConfigValidator
             Telemetry = telemetry,
             Policies = policies,
             Upstreams = upstreams,
+            Memory = memory,
             Warnings = config.GetSection("ReverseProxy:Routes").GetChildren().Any() ? [] : ["ReverseProxy:Routes: no route is configured; every request will get 404"],
         };
     }
@@ -224,6 +227,16 @@ public static class ConfigValidator
 
     // The ranges are LifecycleOptionsValidator's, checked here per key so that a bad value is one
     // line and the default stays in place for the cross-key checks (no second, derived line).
+    private static Proxy.MemorySettings ReadMemory(List<string> errors, IConfigurationSection section)
+    {
+        UnknownKeys.Check(errors, section, s_memoryKeys);
+        var d = new Proxy.MemorySettings();
+        return new Proxy.MemorySettings
+        {
+            IdleTrimAfter = ConfigReader.Duration(errors, section, "IdleTrimAfter", TimeSpan.Zero, TimeSpan.FromDays(1), d.IdleTrimAfter) ?? d.IdleTrimAfter,
+        };
+    }
+
     private static LifecycleOptions ReadLifecycle(List<string> errors, IConfigurationSection section)
     {
         UnknownKeys.Check(errors, section, s_lifecycleKeys);

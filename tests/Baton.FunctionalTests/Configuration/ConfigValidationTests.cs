@@ -163,6 +163,18 @@ public class ConfigValidationTests
         await RunRejectedAsync(config.Write(), names, allowed);
     }
 
+    [Theory]
+    [InlineData("IdleTrimAfter", "-00:00:01", "Baton:Memory:IdleTrimAfter = '-00:00:01'", "allowed a duration from 00:00:00 to 1.00:00:00")]
+    [InlineData("IdleTrimAfter", "later", "Baton:Memory:IdleTrimAfter = 'later'", "hh:mm:ss[.fff] or whole seconds")]
+    [InlineData("IdleTrim", "00:00:05", "Baton:Memory:IdleTrim", "IdleTrimAfter")]
+    public async Task BadMemoryValue_NamesTheKeyTheValueAndTheAllowedOnes(string key, string value, string names, string allowed)
+    {
+        using var config = new TempConfig();
+        config.Baton["Memory"] = new JsonObject { [key] = value };
+
+        await RunRejectedAsync(config.Write(), names, allowed);
+    }
+
     [Fact]
     public async Task TwoListenersOnOneAddress_AreRefused()
     {
