@@ -271,6 +271,57 @@ def _last_request_epoch(log_path: str, pid: int) -> float | None:
     return ev[0] - after / 1000.0 if after is not None else None
 
 
+def _upgrade_quietly(args: argparse.Namespace, old: int, result: dict, t0: float, post_upgrade, trigger_out: dict) -> None:
+    """--quiet: what an operator's one command does, and nothing beside it. The trigger (POST
+    /upgrade, which answers once the new process is ready, or SIGQUIT), then a wait for the old
+    process to exit, looked at every 50 ms; no /status polling. The times come from Baton's own
+    log: upgrade_ms = UpgradeReady's Elapsed, exit_after_last_ms = ShutdownComplete - last request."""
+    if args.trigger == "sigquit":
+        os.kill(old, signal.SIGQUIT)
+    else:
+        post_upgrade()
+        if trigger_out.get("code") != 200:
+            result["message"] = f"trigger answered {trigger_out.get('code')}: {str(trigger_out.get('body', ''))[:200]}"
+            return
+    while time.monotonic() - t0 < args.timeout and _alive(old):
+        time.sleep(0.05)
+    if _alive(old):
+        result["message"] = "the old process did not exit"
+        return
+    result["exit_ms"] = (time.monotonic() - t0) * 1000.0
+    ready = None
+    for _ in range(50):  # the log lines may land a little after the exit is seen
+        ready = _reported_upgrade_ms(args.log, old)
+        if ready is not None:
+            break
+        time.sleep(0.02)
+    result["upgrade_ms"] = result["reported_ms"] = ready
+    result["new_pid"] = _new_pid(args.log, old)
+    last, done = _last_request_epoch(args.log, old), _event(args.log, 1006, old)
+    if last is not None and done is not None:
+        result["exit_after_last_ms"] = max(0.0, (done[0] - last) * 1000.0)
+    result["ok"] = ready is not None and result["new_pid"] is not None
+    result["message"] = str(trigger_out.get("body", ""))[:200].replace("\n", " ")
+
+
+def _new_pid(log_path: str, old_pid: int) -> int | None:
+    """UpgradeReady (1204) of old_pid: its NewPid."""
+    try:
+        lines = open(log_path, encoding="utf-8", errors="replace").read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if '"EventId":1204' not in line:
+            continue
+        try:
+            state = json.loads(line).get("State", {})
+        except ValueError:
+            continue
+        if int(state.get("OldPid", -1)) == old_pid and state.get("NewPid") is not None:
+            return int(state["NewPid"])
+    return None
+
+
 def cmd_upgrade(args: argparse.Namespace) -> None:
     """Triggers one Baton upgrade and prints one JSON line: old/new pid, upgrade_ms (trigger ->
     /status answered by a new pid), exit_ms (trigger -> old pid gone), exit_after_last_ms (old pid
@@ -295,6 +346,10 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
             trigger_out["code"], trigger_out["body"] = 0, str(e)
 
     t0 = time.monotonic()
+    if args.quiet:
+        _upgrade_quietly(args, old, result, t0, post_upgrade, trigger_out)
+        print(json.dumps(result))
+        return
     if args.trigger == "sigquit":
         os.kill(old, signal.SIGQUIT)
         th = None
@@ -501,10 +556,10 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
     if mem_rows:
         parts.append("## Memory: idle and holding 5,000 idle keep-alive connections\n\n"
                      "RSS summed over the proxy's processes (nginx: master + worker; HAProxy: master + "
-                     "worker). Idle = a fresh process after 2 s of wrk -c50 and 6 s of rest (Baton returns "
+                     "worker). Idle = a fresh process after 2 s of wrk -c50 and 7 s of rest (Baton returns "
                      "the GC's free memory after 5 s without a request: Baton:Memory:IdleTrimAfter). Then "
                      "bench/tools/benchlib.py holdconns opens 5,000 connections, sends one GET on each, "
-                     "reads the 200 and holds them idle; RSS is read 6 s later. Per connection = "
+                     "reads the 200 and holds them idle; RSS is read 7 s later. Per connection = "
                      "(held − idle) / connections held.\n\n"
                      + _table(["target", "idle RSS MB", "RSS with 5,000 conns MB", "bytes/conn", "bytes/conn min–max",
                                "conns held", "idle vs nginx", "bytes/conn vs nginx"], mem_rows))
@@ -623,7 +678,9 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
             parts.append(f"## One restart inside a {notes.get('window_s', '10')} s window at {int(float(rate)):,} req/s offered\n\n"
                          "hey -c50 -q160 (50 workers × 160 req/s, keep-alive), the proxy pinned to one core: a window "
                          "without a restart (control), then the same window with one restart 3 s in (nginx: HUP; "
-                         "HAProxy: master-worker reload; Baton: POST /upgrade). Served = 2xx responses. Baton's "
+                         "HAProxy: master-worker reload; Baton: one POST /upgrade, pinned with the load generators, "
+                         "nothing polling beside it: its times are the ones Baton logs — UpgradeReady's elapsed, and "
+                         "ShutdownComplete minus the last request). Served = 2xx responses. Baton's "
                          "new process is warmed again before its next control window.\n\n"
                          + _table(["target", "served, control", "served, with restart", "served ÷ control", "min–max",
                                    "p99 ms, control", "p99 ms, with restart", "p99 ÷ control", "new process serving after, ms",
@@ -801,6 +858,7 @@ def main() -> None:
     s.add_argument("--trigger", choices=["http", "sigquit"], default="http")
     s.add_argument("--log", required=True)
     s.add_argument("--timeout", type=float, default=30.0)
+    s.add_argument("--quiet", action="store_true", help="no polling beside the trigger; times from Baton's log")
     s.set_defaults(func=cmd_upgrade)
     s = sub.add_parser("report", help="write RESULTS.md from results.tsv")
     s.add_argument("--results", required=True)
