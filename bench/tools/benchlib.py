@@ -587,7 +587,9 @@ def build_report(data: dict, notes: dict) -> tuple[str, dict]:
                      "Two wrk clients run for the whole test at the same time: keep-alive "
                      "(wrk -c50, never retries) and a new connection per request (wrk -c10 "
                      "-H 'Connection: close'). Failed = socket errors (connect, read, write, timeout) + "
-                     "non-2xx responses. Restarts are spaced by the restart gap; \"time to serve\" is "
+                     "non-2xx responses. Requests = responses wrk read; a refused connect is a failure but "
+                     "not a request, so while nothing listens (plain YARP between its stop and its start) "
+                     "wrk's reconnect loop makes failed exceed requests. Restarts are spaced by the restart gap; \"time to serve\" is "
                      "trigger → the new generation answers (plain YARP: kill → new process serves a 200; "
                      "Baton: trigger → /status answered by the new pid; not observable for nginx/HAProxy).\n\n"
                      + _table(["target", "restart method", "restarts", "keep-alive requests", "keep-alive failed",
