@@ -50,7 +50,6 @@ SKIP_BUILD=0
 NATIVE_EXE=""       # --native-exe: use this native executable instead of publishing one from the snapshot
 NATIVE_VARIANTS=0   # --native-variants: also build the native tuning variants (Speed, x86-64-v3, Kestrel inline)
 SKIP_INSTALL=0
-UPGRADE_OPTS=""     # extra options of benchlib.py upgrade (the window test sets --quiet)
 ONLY=""             # comma list of sections: throughput,latency,memory,during,restart,window,idleupgrade,accesslog,tuning
 PORT_BASE=${BENCH_PORT_BASE:-21000}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
@@ -613,8 +612,8 @@ restart_method() {
 }
 
 # One restart of a target. Sets RESTART_SERVE_MS (trigger -> new generation serving) when observable.
-restart_once() {
-  local t=$1 t0
+restart_once() { # target [--quiet: Baton's trigger alone, no polling beside it]
+  local t=$1 quiet=${2:-} t0
   RESTART_SERVE_MS=""
   case "$t" in
     nginx) nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -s reload 2>>"$RUN/nginx/error.log" ;;
@@ -630,8 +629,8 @@ restart_once() {
       local j
       # On the load generators' core, like every other bench tool: the trigger polls /status and
       # /proc every few ms while the new process starts, and unpinned it took turns on Baton's core.
-      # UPGRADE_OPTS=--quiet (the window test): the trigger alone, times from Baton's log.
-      j=$(taskset -c "$LOADGEN_CPU" $LIB upgrade "127.0.0.1:${ADMIN_PORT[$t]}" --trigger "$BATON_TRIGGER" --log "$RUN/$t/stdout.log" $UPGRADE_OPTS)
+      # --quiet (the window test): the trigger alone, times from Baton's log.
+      j=$(taskset -c "$LOADGEN_CPU" $LIB upgrade "127.0.0.1:${ADMIN_PORT[$t]}" --trigger "$BATON_TRIGGER" --log "$RUN/$t/stdout.log" $quiet)
       echo "$j" >>"$RUN/$t/upgrades.jsonl"
       local np; np=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("new_pid") or "")' "$j")
       [ -n "$np" ] && BATON_PIDS+=("$np")
@@ -771,7 +770,7 @@ window_test() { # target round
   start_client "$u" hey -c 50 -q "$q" -z "${WINDOW_S}s" "$url"; local hp=$CLIENT_PID
   sleep "$WINDOW_AT"
   # nginx's and HAProxy's triggers are one signal; Baton's is one POST, no polling beside it
-  UPGRADE_OPTS=--quiet restart_once "$t" || true
+  restart_once "$t" --quiet || true
   local ms=$RESTART_SERVE_MS
   wait "$hp" 2>/dev/null || true
   $LIB parse hey "$c" >"$c.parsed"; $LIB parse hey "$u" >"$u.parsed"

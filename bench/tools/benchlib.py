@@ -222,8 +222,8 @@ def _parse_ms(value) -> float | None:
         return _parse_timespan_ms(value)
 
 
-def _reported_upgrade_ms(log_path: str, old_pid: int) -> float | None:
-    """Baton's own figure: UpgradeReady (1204) of old_pid, its Elapsed (request -> new process ready)."""
+def _upgrade_ready(log_path: str, old_pid: int) -> dict | None:
+    """The State of the last UpgradeReady (1204) logged for old_pid."""
     try:
         lines = open(log_path, encoding="utf-8", errors="replace").read().splitlines()
     except OSError:
@@ -236,8 +236,14 @@ def _reported_upgrade_ms(log_path: str, old_pid: int) -> float | None:
         except ValueError:
             continue
         if int(state.get("OldPid", -1)) == old_pid:
-            return _parse_ms(state.get("ElapsedMs", state.get("Elapsed", "")))
+            return state
     return None
+
+
+def _reported_upgrade_ms(log_path: str, old_pid: int) -> float | None:
+    """Baton's own figure: UpgradeReady's Elapsed (request -> new process ready)."""
+    state = _upgrade_ready(log_path, old_pid)
+    return None if state is None else _parse_ms(state.get("ElapsedMs", state.get("Elapsed", "")))
 
 
 def _event(log_path: str, event_id: int, pid: int) -> tuple[float, dict] | None:
@@ -289,37 +295,22 @@ def _upgrade_quietly(args: argparse.Namespace, old: int, result: dict, t0: float
         result["message"] = "the old process did not exit"
         return
     result["exit_ms"] = (time.monotonic() - t0) * 1000.0
-    ready = None
+    state = None
     for _ in range(50):  # the log lines may land a little after the exit is seen
-        ready = _reported_upgrade_ms(args.log, old)
-        if ready is not None:
+        state = _upgrade_ready(args.log, old)
+        if state is not None:
             break
         time.sleep(0.02)
-    result["upgrade_ms"] = result["reported_ms"] = ready
-    result["new_pid"] = _new_pid(args.log, old)
+    if state is None:
+        result["message"] = "no UpgradeReady in the log"
+        return
+    result["upgrade_ms"] = result["reported_ms"] = _parse_ms(state.get("ElapsedMs", state.get("Elapsed", "")))
+    result["new_pid"] = int(state["NewPid"])
     last, done = _last_request_epoch(args.log, old), _event(args.log, 1006, old)
     if last is not None and done is not None:
         result["exit_after_last_ms"] = max(0.0, (done[0] - last) * 1000.0)
-    result["ok"] = ready is not None and result["new_pid"] is not None
+    result["ok"] = True
     result["message"] = str(trigger_out.get("body", ""))[:200].replace("\n", " ")
-
-
-def _new_pid(log_path: str, old_pid: int) -> int | None:
-    """UpgradeReady (1204) of old_pid: its NewPid."""
-    try:
-        lines = open(log_path, encoding="utf-8", errors="replace").read().splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
-        if '"EventId":1204' not in line:
-            continue
-        try:
-            state = json.loads(line).get("State", {})
-        except ValueError:
-            continue
-        if int(state.get("OldPid", -1)) == old_pid and state.get("NewPid") is not None:
-            return int(state["NewPid"])
-    return None
 
 
 def cmd_upgrade(args: argparse.Namespace) -> None:

@@ -227,16 +227,6 @@ public static class ConfigValidator
 
     // The ranges are LifecycleOptionsValidator's, checked here per key so that a bad value is one
     // line and the default stays in place for the cross-key checks (no second, derived line).
-    private static Proxy.MemorySettings ReadMemory(List<string> errors, IConfigurationSection section)
-    {
-        UnknownKeys.Check(errors, section, s_memoryKeys);
-        var d = new Proxy.MemorySettings();
-        return new Proxy.MemorySettings
-        {
-            IdleTrimAfter = ConfigReader.Duration(errors, section, "IdleTrimAfter", TimeSpan.Zero, TimeSpan.FromDays(1), d.IdleTrimAfter) ?? d.IdleTrimAfter,
-        };
-    }
-
     private static LifecycleOptions ReadLifecycle(List<string> errors, IConfigurationSection section)
     {
         UnknownKeys.Check(errors, section, s_lifecycleKeys);
@@ -253,6 +243,16 @@ public static class ConfigValidator
         o.PidFile = ConfigReader.Text(section, "PidFile", "pid_file");
         o.UpgradeCommand = ConfigReader.Text(section, "UpgradeCommand");
         return o;
+    }
+
+    private static Proxy.MemorySettings ReadMemory(List<string> errors, IConfigurationSection section)
+    {
+        UnknownKeys.Check(errors, section, s_memoryKeys);
+        var d = new Proxy.MemorySettings();
+        return new Proxy.MemorySettings
+        {
+            IdleTrimAfter = ConfigReader.Duration(errors, section, "IdleTrimAfter", TimeSpan.Zero, TimeSpan.FromDays(1), d.IdleTrimAfter) ?? d.IdleTrimAfter,
+        };
     }
 
     internal static string? ExistingFile(List<string> errors, IConfigurationSection section, string key, string baseDirectory)

@@ -18,11 +18,11 @@ namespace Baton.Proxy;
 /// request that arrives during the collection waits for it (a few ms for Baton's ~10 MB heap), the
 /// same pause any gen2 collection costs; with traffic there is no trim at all.
 /// </remarks>
-internal sealed partial class IdleMemoryTrimmer(ConnectionTracker tracker, MemorySettings settings, TimeProvider time, ILogger<IdleMemoryTrimmer> logger) : BackgroundService
+internal sealed partial class IdleMemoryTrimmer(ConnectionTracker tracker, Configuration.BatonSettings settings, TimeProvider time, ILogger<IdleMemoryTrimmer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var idleAfter = settings.IdleTrimAfter;
+        var idleAfter = settings.Memory.IdleTrimAfter;
         if (idleAfter <= TimeSpan.Zero)
         {
             return;
@@ -68,7 +68,12 @@ internal sealed partial class IdleMemoryTrimmer(ConnectionTracker tracker, Memor
         {
             if (served != _served || inFlight > 0)
             {
-                _trimmed &= served == _served;
+                // A request that ended re-arms the trim; one still running only postpones it.
+                if (served != _served)
+                {
+                    _trimmed = false;
+                }
+
                 _served = served;
                 Since = now;
                 return false;

@@ -172,7 +172,6 @@ public static partial class ProxyHost
         builder.Services.AddRouting();
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(certificates);
-        builder.Services.AddSingleton(settings.Memory);
         builder.Services.AddHostedService<IdleMemoryTrimmer>();
         builder.Services.AddBatonLifecycle(o => Copy(settings.Lifecycle, o));
         builder.Services.AddSingleton<IReloadHandler>(sp => new ConfigReloader(root, run.ConfigPath, settings, sp.GetRequiredService<ILogger<ConfigReloader>>()));
