@@ -18,11 +18,13 @@ public sealed class BatonProcess : IAsyncDisposable
     private readonly List<(Func<LogEvent, bool> Match, TaskCompletionSource<LogEvent> Done)> _waiters = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _arguments;
     private int _closedStreams;
 
     private BatonProcess(Process process)
     {
         _process = process;
+        _arguments = string.Concat(process.StartInfo.ArgumentList.Select(a => a + "\0"));
     }
 
     public int Pid => _process.Id;
@@ -172,13 +174,45 @@ public sealed class BatonProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Generations this process started (an upgrade re-executes Baton with the same arguments,
+        // and the new one logs to the same stdout) outlive it: a test that upgraded and did not
+        // stop the new generation would leave it running, listening, for ever.
         if (!_process.HasExited)
         {
             Signals.Send(Pid, Signals.SIGKILL);
             await Task.WhenAny(Exited, Task.Delay(5000)).ConfigureAwait(false);
         }
 
+        foreach (var e in _events.Where(e => e.EventId == Hosting.Diagnostics.BatonEventIds.UpgradeReady))
+        {
+            // Only a process still running this one's arguments (its unique config path), so a
+            // reused pid is never hit.
+            if (int.TryParse(e.Get("NewPid"), System.Globalization.CultureInfo.InvariantCulture, out var pid) && ArgumentsOf(pid) == _arguments)
+            {
+                Signals.Send(pid, Signals.SIGKILL);
+            }
+        }
+
         _process.Dispose();
+    }
+
+    /// <summary>argv[1..] of a running process, NUL-separated (argv[0] differs with how the file was named).</summary>
+    private static string? ArgumentsOf(int pid)
+    {
+        try
+        {
+            var argv = File.ReadAllText($"/proc/{pid}/cmdline");
+            int first = argv.IndexOf('\0', StringComparison.Ordinal);
+            return first < 0 ? null : argv[(first + 1)..];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private void OnExited()

@@ -46,6 +46,33 @@ public class NativeExecutableTests
     }
 
     [Fact]
+    public async Task HarnessDispose_StopsTheGenerationAnUpgradeStarted()
+    {
+        var host = await BatonTestHost.StartAsync(h => h.Lifecycle["EnableZeroDowntime"] = true);
+        int newPid;
+        try
+        {
+            using var admin = Clients.Admin();
+            using var body = JsonDocument.Parse(await (await admin.PostAsync(new Uri(host.AdminUri, "upgrade"), null)).Content.ReadAsStringAsync());
+            newPid = body.RootElement.GetProperty("newPid").GetInt32();
+            await host.Baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout, e => e.Get("Pid") == newPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        // SIGKILL is delivered at once; the probe only waits for the kernel to reap the orphan.
+        var deadline = DateTime.UtcNow + BatonTestHost.Timeout;
+        while (Directory.Exists($"/proc/{newPid}") && File.ReadAllText($"/proc/{newPid}/stat").Split(' ')[2] != "Z" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.False(Directory.Exists($"/proc/{newPid}") && File.ReadAllText($"/proc/{newPid}/stat").Split(' ')[2] != "Z", $"pid {newPid} still runs");
+    }
+
+    [Fact]
     public async Task JitBuild_StillStartsAndProxies()
     {
         await using var host = await BatonTestHost.CreateAsync();
