@@ -34,13 +34,8 @@ public class NativeExecutableTests
         await using var host = await BatonTestHost.StartAsync(h => h.Lifecycle["EnableZeroDowntime"] = true);
         using var client = Clients.Http1();
 
-        using var admin = Clients.Admin();
-        var response = await admin.PostAsync(new Uri(host.AdminUri, "upgrade"), null);
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var newPid = body.RootElement.GetProperty("newPid").GetInt32();
-        await host.Baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout, e => e.Get("Pid") == newPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var newPid = await UpgradeAsync(host);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Path.GetFullPath(Configured), ExecutableOf(newPid));
         Assert.Equal("upstream-a", await client.GetStringAsync(new Uri(host.PublicUri, "whoami")));
     }
@@ -52,10 +47,7 @@ public class NativeExecutableTests
         int newPid;
         try
         {
-            using var admin = Clients.Admin();
-            using var body = JsonDocument.Parse(await (await admin.PostAsync(new Uri(host.AdminUri, "upgrade"), null)).Content.ReadAsStringAsync());
-            newPid = body.RootElement.GetProperty("newPid").GetInt32();
-            await host.Baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout, e => e.Get("Pid") == newPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            newPid = await UpgradeAsync(host);
         }
         finally
         {
@@ -64,12 +56,12 @@ public class NativeExecutableTests
 
         // SIGKILL is delivered at once; the probe only waits for the kernel to reap the orphan.
         var deadline = DateTime.UtcNow + BatonTestHost.Timeout;
-        while (Directory.Exists($"/proc/{newPid}") && File.ReadAllText($"/proc/{newPid}/stat").Split(' ')[2] != "Z" && DateTime.UtcNow < deadline)
+        while (Runs(newPid) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        Assert.False(Directory.Exists($"/proc/{newPid}") && File.ReadAllText($"/proc/{newPid}/stat").Split(' ')[2] != "Z", $"pid {newPid} still runs");
+        Assert.False(Runs(newPid), $"pid {newPid} still runs");
     }
 
     [Fact]
@@ -108,6 +100,31 @@ public class NativeExecutableTests
         finally
         {
             home.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>POST /upgrade; the new pid, once it logged <c>Started</c>.</summary>
+    private static async Task<int> UpgradeAsync(BatonTestHost host)
+    {
+        using var admin = Clients.Admin();
+        var response = await admin.PostAsync(new Uri(host.AdminUri, "upgrade"), null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var newPid = body.RootElement.GetProperty("newPid").GetInt32();
+        await host.Baton.WaitForEventAsync(BatonEventIds.Started, BatonTestHost.Timeout, e => e.Get("Pid") == newPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return newPid;
+    }
+
+    /// <summary>Alive and not a zombie waiting to be reaped.</summary>
+    private static bool Runs(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] != "Z";
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 
