@@ -853,13 +853,13 @@ accesslog() {
 # it too reaches steady state within the warm-up.
 CC0=DOTNET_TC_CallCountingDelayMs=0
 VARIANTS=(
-  "default|baton||the product: native executable as published by eng/publish-native.sh (Workstation GC, background GC on, no EventSource)"
+  "default|baton||the product: native executable as published by eng/publish-native.sh (Workstation GC, background GC on, no EventSource, inline socket completions)"
   "gc-nonconc|baton|DOTNET_gcConcurrent=0|native, background GC off (the default before issue 10's memory work)"
   "jit|batonjit||the same source as a JIT build: framework-dependent, ReadyToRun, TieredPGO, CallCountingDelayMs=0"
   "speed|baton-speed||native, OptimizationPreference=Speed"
   "isa|baton-isa||native, IlcInstructionSet=x86-64-v3 (AVX2, BMI, ...)"
-  "kestrel-inline|baton-kestrelinline|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|native + SocketTransportOptions.UnsafePreferInlineScheduling = true and inline socket completions"
-  "inline-sockets|baton|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|native, socket continuations run on the epoll thread"
+  "kestrel-inline|baton-kestrelinline||native + SocketTransportOptions.UnsafePreferInlineScheduling = true (on top of the default inline socket completions)"
+  "no-inline|baton|BATON_Baton__Runtime__InlineSocketCompletions=false|native, socket continuations handed to the thread pool (the runtime's default; Baton's before session 7)"
   "gc-server|baton|DOTNET_gcServer=1|native, Server GC"
   "spin0|baton|DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0|native, thread-pool workers do not spin before sleeping"
   "yarp|plainyarp|$CC0|plain YARP, defaults (Server GC)"

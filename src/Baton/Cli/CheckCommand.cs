@@ -6,7 +6,7 @@ using Baton.Proxy;
 
 namespace Baton.Cli;
 
-/// <summary><c>baton check</c>: validates a config file and prints the effective configuration.</summary>
+/// <summary><c>baton check</c>: validates a config file and prints the effective configuration, every <c>Baton</c> section with its defaults filled in.</summary>
 internal static class CheckCommand
 {
     /// <summary>
@@ -32,6 +32,16 @@ internal static class CheckCommand
                 ["Admin"] = settings.Admin is null ? null : Describe(settings.Admin),
                 ["Lifecycle"] = settings.Lifecycle,
                 ["Limits"] = settings.Limits,
+                ["AccessLog"] = settings.AccessLog,
+                ["Telemetry"] = settings.Telemetry,
+                ["Memory"] = settings.Memory,
+                ["Runtime"] = settings.Runtime,
+                ["Policies"] = settings.Policies,
+                ["Upstreams"] = new Dictionary<string, object?>
+                {
+                    ["Defaults"] = settings.Upstreams.Defaults,
+                    ["Clusters"] = settings.Upstreams.Clusters,
+                },
                 ["ReverseProxy"] = new Dictionary<string, object>
                 {
                     ["Routes"] = root.GetSection("ReverseProxy:Routes").GetChildren().Select(r => $"{r.Key} -> {r["ClusterId"]}").ToArray(),

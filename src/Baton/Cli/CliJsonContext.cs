@@ -8,7 +8,7 @@ namespace Baton.Cli;
 /// time for the native executable. Every type that appears as an <c>object</c> value is listed:
 /// the serializer resolves a value's runtime type here, never by reflection.
 /// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(Dictionary<string, object?>))]
 [JsonSerializable(typeof(Dictionary<string, object?>[]))]
 [JsonSerializable(typeof(Dictionary<string, Dictionary<string, object?>>))]
@@ -16,6 +16,13 @@ namespace Baton.Cli;
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(LifecycleOptions))]
 [JsonSerializable(typeof(Baton.Limits.LimitsSettings))]
+[JsonSerializable(typeof(Baton.Observability.AccessLog.AccessLogOptions))]
+[JsonSerializable(typeof(Baton.Observability.TelemetryOptions))]
+[JsonSerializable(typeof(Baton.Proxy.MemorySettings))]
+[JsonSerializable(typeof(Baton.Proxy.RuntimeSettings))]
+[JsonSerializable(typeof(Baton.Policies.RoutePolicies))]
+[JsonSerializable(typeof(Baton.Upstreams.UpstreamPolicy))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, Baton.Upstreams.UpstreamPolicy>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(int))]

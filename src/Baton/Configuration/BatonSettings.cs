@@ -27,6 +27,9 @@ public sealed record BatonSettings(
     /// <summary><c>Baton:Memory</c>: the trim of an idle process's memory.</summary>
     public Proxy.MemorySettings Memory { get; init; } = new();
 
+    /// <summary><c>Baton:Runtime</c>: the runtime switches Baton sets before its first socket.</summary>
+    public Proxy.RuntimeSettings Runtime { get; init; } = new();
+
     /// <summary><c>Baton:Upstreams</c>: retries, the retry budget and draining-aware balancing per cluster.</summary>
     public Upstreams.UpstreamPolicies Upstreams { get; init; } = Baton.Upstreams.UpstreamPolicies.Empty;
 }

@@ -14,8 +14,9 @@ namespace Baton.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies", "Upstreams", "Memory"];
+    private static readonly string[] s_batonKeys = ["Listeners", "Admin", "Lifecycle", "Limits", "AccessLog", "Telemetry", "RateLimiterPolicies", "CorsPolicies", "TimeoutPolicies", "Upstreams", "Memory", "Runtime"];
     private static readonly string[] s_memoryKeys = ["IdleTrimAfter"];
+    private static readonly string[] s_runtimeKeys = ["InlineSocketCompletions"];
     private static readonly string[] s_listenerKeys = ["Address", "Protocols", "Certificate", "Sni", "HealthEndpoints", "Backlog", "MaxConnections"];
     private static readonly string[] s_certificateKeys = ["Path", "KeyPath"];
     private static readonly string[] s_adminKeys = ["Address"];
@@ -89,6 +90,7 @@ public static class ConfigValidator
         var clusterIds = config.GetSection("ReverseProxy:Clusters").GetChildren().Select(c => c.Key).ToList();
         var upstreams = Upstreams.UpstreamPolicies.Read(errors, baton.GetSection("Upstreams"), clusterIds);
         var memory = ReadMemory(errors, baton.GetSection("Memory"));
+        var runtime = ReadRuntime(errors, baton.GetSection("Runtime"));
 
         if (errors.Count > 0)
         {
@@ -102,6 +104,7 @@ public static class ConfigValidator
             Policies = policies,
             Upstreams = upstreams,
             Memory = memory,
+            Runtime = runtime,
             Warnings = config.GetSection("ReverseProxy:Routes").GetChildren().Any() ? [] : ["ReverseProxy:Routes: no route is configured; every request will get 404"],
         };
     }
@@ -252,6 +255,16 @@ public static class ConfigValidator
         return new Proxy.MemorySettings
         {
             IdleTrimAfter = ConfigReader.Duration(errors, section, "IdleTrimAfter", TimeSpan.Zero, TimeSpan.FromDays(1), d.IdleTrimAfter) ?? d.IdleTrimAfter,
+        };
+    }
+
+    private static Proxy.RuntimeSettings ReadRuntime(List<string> errors, IConfigurationSection section)
+    {
+        UnknownKeys.Check(errors, section, s_runtimeKeys);
+        var d = new Proxy.RuntimeSettings();
+        return new Proxy.RuntimeSettings
+        {
+            InlineSocketCompletions = ConfigReader.Bool(errors, section, "InlineSocketCompletions") ?? d.InlineSocketCompletions,
         };
     }
 

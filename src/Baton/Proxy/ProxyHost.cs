@@ -46,6 +46,7 @@ public static partial class ProxyHost
         try
         {
             (root, settings, certificates) = Validate(run.ConfigPath);
+            settings.Runtime.Apply(); // before any socket: the handoff, Kestrel and the upstream client come after
             clock.Mark("config");
         }
         catch (ConfigException ex)

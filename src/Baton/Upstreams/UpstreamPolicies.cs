@@ -32,6 +32,9 @@ public sealed class UpstreamPolicies
     /// <summary>The policy of clusters not named under <c>Clusters</c>.</summary>
     public UpstreamPolicy Defaults { get; }
 
+    /// <summary>The clusters named under <c>Clusters</c>, each with its whole policy (what <c>check</c> prints).</summary>
+    public IReadOnlyDictionary<string, UpstreamPolicy> Clusters => _clusters;
+
     /// <summary>The policy of <paramref name="clusterId"/>.</summary>
     public UpstreamPolicy For(string clusterId) => _clusters.TryGetValue(clusterId, out var p) ? p : Defaults;
 

@@ -28,6 +28,30 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public async Task EffectiveConfig_PrintsEveryBatonSection_WithWhatWasSetAndTheDefaults()
+    {
+        using var config = new TempConfig();
+        config.Baton["Memory"] = new JsonObject { ["IdleTrimAfter"] = "00:00:09" };
+        config.Baton["Runtime"] = new JsonObject { ["InlineSocketCompletions"] = "false" };
+        config.Baton["AccessLog"] = new JsonObject { ["Format"] = "text" };
+        config.Baton["Upstreams"] = new JsonObject { ["Clusters"] = new JsonObject { ["app"] = new JsonObject { ["MaxTries"] = 2 } } };
+        config.Write();
+
+        var result = await BatonCli.RunAsync(["check", "--config", config.Path]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var effective = JsonNode.Parse(result.Stdout)!;
+        Assert.Equal("00:00:09", (string?)effective["Memory"]!["IdleTrimAfter"]);
+        Assert.False((bool)effective["Runtime"]!["InlineSocketCompletions"]!);
+        Assert.Equal("Text", (string?)effective["AccessLog"]!["Format"]);
+        Assert.Equal(8192, (int)effective["AccessLog"]!["BufferLines"]!);
+        Assert.Equal("baton", (string?)effective["Telemetry"]!["ServiceName"]);
+        Assert.Equal(2, (int)effective["Upstreams"]!["Clusters"]!["app"]!["MaxTries"]!);
+        Assert.Equal(3, (int)effective["Upstreams"]!["Defaults"]!["MaxTries"]!);
+        Assert.NotNull(effective["Policies"]!["RateLimiters"]);
+    }
+
+    [Fact]
     public async Task InvalidFile_ExitsTwoAndNamesTheKey()
     {
         using var config = new TempConfig();

@@ -175,6 +175,17 @@ public class ConfigValidationTests
         await RunRejectedAsync(config.Write(), names, allowed);
     }
 
+    [Theory]
+    [InlineData("InlineSocketCompletions", "sometimes", "Baton:Runtime:InlineSocketCompletions = 'sometimes'", "allowed true or false")]
+    [InlineData("InlineCompletions", "true", "Baton:Runtime:InlineCompletions", "InlineSocketCompletions")]
+    public async Task BadRuntimeValue_NamesTheKeyTheValueAndTheAllowedOnes(string key, string value, string names, string allowed)
+    {
+        using var config = new TempConfig();
+        config.Baton["Runtime"] = new JsonObject { [key] = value };
+
+        await RunRejectedAsync(config.Write(), names, allowed);
+    }
+
     [Fact]
     public async Task TwoListenersOnOneAddress_AreRefused()
     {
