@@ -277,6 +277,17 @@ def _last_request_epoch(log_path: str, pid: int) -> float | None:
     return ev[0] - after / 1000.0 if after is not None else None
 
 
+def _from_log_soon(read, log: str, pid: int):
+    """read(log, pid), retried for up to 1 s: the old process's last log lines may land a little
+    after its exit is seen."""
+    for _ in range(50):
+        value = read(log, pid)
+        if value is not None:
+            return value
+        time.sleep(0.02)
+    return None
+
+
 def _upgrade_quietly(args: argparse.Namespace, old: int, result: dict, t0: float, post_upgrade, trigger_out: dict) -> None:
     """--quiet: what an operator's one command does, and nothing beside it. The trigger (POST
     /upgrade, which answers once the new process is ready, or SIGQUIT), then a wait for the old
@@ -295,12 +306,7 @@ def _upgrade_quietly(args: argparse.Namespace, old: int, result: dict, t0: float
         result["message"] = "the old process did not exit"
         return
     result["exit_ms"] = (time.monotonic() - t0) * 1000.0
-    state = None
-    for _ in range(50):  # the log lines may land a little after the exit is seen
-        state = _upgrade_ready(args.log, old)
-        if state is not None:
-            break
-        time.sleep(0.02)
+    state = _from_log_soon(_upgrade_ready, args.log, old)
     if state is None:
         result["message"] = "no UpgradeReady in the log"
         return
@@ -369,12 +375,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     if not _alive(old):
         exit_epoch = time.time()
         result["exit_ms"] = (time.monotonic() - t0) * 1000.0
-        last = None
-        for _ in range(50):  # the log line may land a little after the exit is seen
-            last = _last_request_epoch(args.log, old)
-            if last is not None:
-                break
-            time.sleep(0.02)
+        last = _from_log_soon(_last_request_epoch, args.log, old)
         if last is not None:
             result["exit_after_last_ms"] = max(0.0, (exit_epoch - last) * 1000.0)
         # where the time goes: last request -> DrainCompleted logged -> ShutdownComplete logged -> gone

@@ -205,11 +205,7 @@ public sealed class BatonProcess : IAsyncDisposable
             int first = argv.IndexOf('\0', StringComparison.Ordinal);
             return first < 0 ? null : argv[(first + 1)..];
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }

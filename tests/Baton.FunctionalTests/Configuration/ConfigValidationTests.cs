@@ -164,24 +164,15 @@ public class ConfigValidationTests
     }
 
     [Theory]
-    [InlineData("IdleTrimAfter", "-00:00:01", "Baton:Memory:IdleTrimAfter = '-00:00:01'", "allowed a duration from 00:00:00 to 1.00:00:00")]
-    [InlineData("IdleTrimAfter", "later", "Baton:Memory:IdleTrimAfter = 'later'", "hh:mm:ss[.fff] or whole seconds")]
-    [InlineData("IdleTrim", "00:00:05", "Baton:Memory:IdleTrim", "IdleTrimAfter")]
-    public async Task BadMemoryValue_NamesTheKeyTheValueAndTheAllowedOnes(string key, string value, string names, string allowed)
+    [InlineData("Memory", "IdleTrimAfter", "-00:00:01", "Baton:Memory:IdleTrimAfter = '-00:00:01'", "allowed a duration from 00:00:00 to 1.00:00:00")]
+    [InlineData("Memory", "IdleTrimAfter", "later", "Baton:Memory:IdleTrimAfter = 'later'", "hh:mm:ss[.fff] or whole seconds")]
+    [InlineData("Memory", "IdleTrim", "00:00:05", "Baton:Memory:IdleTrim", "IdleTrimAfter")]
+    [InlineData("Runtime", "InlineSocketCompletions", "sometimes", "Baton:Runtime:InlineSocketCompletions = 'sometimes'", "allowed true or false")]
+    [InlineData("Runtime", "InlineCompletions", "true", "Baton:Runtime:InlineCompletions", "InlineSocketCompletions")]
+    public async Task BadMemoryOrRuntimeValue_NamesTheKeyTheValueAndTheAllowedOnes(string section, string key, string value, string names, string allowed)
     {
         using var config = new TempConfig();
-        config.Baton["Memory"] = new JsonObject { [key] = value };
-
-        await RunRejectedAsync(config.Write(), names, allowed);
-    }
-
-    [Theory]
-    [InlineData("InlineSocketCompletions", "sometimes", "Baton:Runtime:InlineSocketCompletions = 'sometimes'", "allowed true or false")]
-    [InlineData("InlineCompletions", "true", "Baton:Runtime:InlineCompletions", "InlineSocketCompletions")]
-    public async Task BadRuntimeValue_NamesTheKeyTheValueAndTheAllowedOnes(string key, string value, string names, string allowed)
-    {
-        using var config = new TempConfig();
-        config.Baton["Runtime"] = new JsonObject { [key] = value };
+        config.Baton[section] = new JsonObject { [key] = value };
 
         await RunRejectedAsync(config.Write(), names, allowed);
     }

@@ -46,6 +46,5 @@ public class InlineSocketCompletionsTests
         Assert.All(answers, a => Assert.Contains("upstream-a", a));
     }
 
-    private static int EpollThreads(int pid)
-        => Directory.GetDirectories($"/proc/{pid}/task").Count(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == ".NET Sockets");
+    private static int EpollThreads(int pid) => Upgrade.ProcessWatch.ThreadCount(pid, ".NET Sockets");
 }

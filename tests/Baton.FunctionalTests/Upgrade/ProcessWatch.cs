@@ -82,7 +82,10 @@ internal static partial class ProcessWatch
     }
 
     /// <summary>True when the process has a thread whose name starts with <paramref name="threadPrefix"/>.</summary>
-    public static bool HasThread(int pid, string threadPrefix) => Directory.Exists($"/proc/{pid}/task") && Directory.EnumerateDirectories($"/proc/{pid}/task").Any(task =>
+    public static bool HasThread(int pid, string threadPrefix) => ThreadCount(pid, threadPrefix) > 0;
+
+    /// <summary>How many of the process's threads have a name starting with <paramref name="threadPrefix"/>; 0 when it is gone.</summary>
+    public static int ThreadCount(int pid, string threadPrefix) => !Directory.Exists($"/proc/{pid}/task") ? 0 : Directory.EnumerateDirectories($"/proc/{pid}/task").Count(task =>
     {
         try
         {
